@@ -1,0 +1,3 @@
+from kzhealth.cli import main
+
+main()

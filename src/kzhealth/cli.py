@@ -1,0 +1,222 @@
+"""The command line: parse options, call the library, print, choose the exit code. Nothing else."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from kzhealth import __version__
+from kzhealth.console import make_console, print_problems
+from kzhealth.engine import ConflictKind, find_conflicts
+from kzhealth.errors import DataError, ExitCode
+from kzhealth.loader import Dataset, load_dataset
+from kzhealth.model import Topic
+from kzhealth.paths import default_claims_dir
+from kzhealth.query import ClaimFilter
+from kzhealth.render import Output, OutputFormat, renderer
+
+app = typer.Typer(
+    name="kzhealth",
+    help=(
+        "Fact-check the figures that news and government releases report about Kazakhstan's "
+        "health sector: every claim tagged with its source, and where the figures conflict, why."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+ClaimsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--claims",
+        envvar="KZHEALTH_CLAIMS",
+        help="Claims folder (sources.yaml, metrics.yaml, one file per source). "
+        "Default: the dataset shipped with kzhealth.",
+        show_default=False,
+    ),
+]
+Format = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Only claims from this source id.")]
+MetricOpt = Annotated[str | None, typer.Option("--metric", help="Only this metric id.")]
+TopicOpt = Annotated[Topic | None, typer.Option("--topic", help="Only metrics of this topic.")]
+SubjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--subject", help="Only this jurisdiction (KZ) or region (KZ-ALA); KZ includes its regions."
+    ),
+]
+SearchOpt = Annotated[
+    str | None,
+    typer.Option("--search", "-s", help="Text to find in id, metric, figure, quote, note."),
+]
+
+
+def _fail(message: str | None = None, error: DataError | None = None) -> NoReturn:
+    """Report unusable input on stderr and exit 2."""
+    console = make_console(stderr=True)
+    if error is not None:
+        count = print_problems(console, error.problems)
+        noun = "problem" if count == 1 else "problems"
+        console.print(f"kzhealth: {count} {noun} in the input; nothing was changed.", markup=False)
+    if message:
+        console.print(message, markup=False, highlight=False)
+    raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+def _load(claims: Path | None) -> Dataset:
+    try:
+        return load_dataset(claims or default_claims_dir())
+    except DataError as exc:
+        _fail(error=exc)
+
+
+def _emit(output: Output) -> None:
+    if isinstance(output, str):
+        sys.stdout.write(output)
+        sys.stdout.flush()
+        return
+    console = make_console()
+    for renderable in output:
+        console.print(renderable)
+
+
+def _filter(
+    dataset: Dataset,
+    source: str | None,
+    metric: str | None,
+    subject: str | None,
+    topic: Topic | None,
+    search: str | None,
+) -> ClaimFilter:
+    for value, table, what in (
+        (source, dataset.sources, "source"),
+        (metric, dataset.metrics, "metric"),
+    ):
+        if value is not None and value not in table:
+            close = difflib.get_close_matches(value, list(table), n=3)
+            listing = "kzhealth sources" if what == "source" else "kzhealth list"
+            hint = f" Did you mean: {', '.join(close)}?" if close else f" See `{listing}`."
+            _fail(f"kzhealth: unknown {what} {value!r}.{hint}")
+    return ClaimFilter(source, metric, topic, subject.upper() if subject else None, search)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"kzhealth {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Fact-check Kazakhstan health figures across sources."""
+
+
+@app.command("list")
+def list_claims(
+    claims: ClaimsDir = None,
+    source: SourceOpt = None,
+    metric: MetricOpt = None,
+    topic: TopicOpt = None,
+    subject: SubjectOpt = None,
+    search: SearchOpt = None,
+    fmt: Format = OutputFormat.TABLE,
+) -> None:
+    """List every claim: its figure as written, the range it allows, period, source and quote."""
+    dataset = _load(claims)
+    selected = _filter(dataset, source, metric, subject, topic, search).claims(dataset)
+    _emit(renderer(fmt).claims(dataset, selected))
+
+
+@app.command()
+def conflicts(
+    claims: ClaimsDir = None,
+    kind: Annotated[
+        list[ConflictKind] | None,
+        typer.Option(
+            "--kind", "-k", help="Only conflicts of this kind (repeatable).", case_sensitive=False
+        ),
+    ] = None,
+    source: SourceOpt = None,
+    metric: MetricOpt = None,
+    topic: TopicOpt = None,
+    subject: SubjectOpt = None,
+    search: SearchOpt = None,
+    fmt: Format = OutputFormat.TABLE,
+) -> None:
+    """Show where figures conflict, side by side, each tagged with its source and why."""
+    dataset = _load(claims)
+    chosen = _filter(dataset, source, metric, subject, topic, search)
+    found = chosen.conflicts(find_conflicts(dataset.claims), dataset, kind or ())
+    _emit(renderer(fmt).conflicts(dataset, found))
+
+
+@app.command()
+def sources(claims: ClaimsDir = None, fmt: Format = OutputFormat.TABLE) -> None:
+    """List the source documents with how many claims each carries."""
+    dataset = _load(claims)
+    counts = dict.fromkeys(dataset.sources, 0)
+    for claim in dataset.claims:
+        counts[claim.source] = counts.get(claim.source, 0) + 1
+    rows = [(s, counts[s.id]) for s in dataset.sources.values()]
+    _emit(renderer(fmt).sources(dataset, rows))
+
+
+@app.command()
+def show(
+    item: Annotated[str, typer.Argument(metavar="ID", help="A claim id or a metric id.")],
+    claims: ClaimsDir = None,
+    fmt: Format = OutputFormat.TABLE,
+) -> None:
+    """Show one metric, or one claim, with every figure for that metric across sources."""
+    dataset = _load(claims)
+    by_id = {c.id: c for c in dataset.claims}
+    if item in dataset.metrics:
+        metric = dataset.metrics[item]
+        members = [c for c in dataset.claims if c.metric == item]
+    elif item in by_id:
+        claim = by_id[item]
+        metric = dataset.metrics[claim.metric]
+        members = [
+            claim,
+            *(c for c in dataset.claims if c.metric == claim.metric and c is not claim),
+        ]
+    else:
+        close = difflib.get_close_matches(item, [*by_id, *dataset.metrics], n=3)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See `kzhealth list`."
+        _fail(f"kzhealth: no claim or metric {item!r}.{hint}")
+    _emit(renderer(fmt).metric(dataset, metric, members))
+
+
+def main() -> None:
+    """Console-script entry point: quiet on Ctrl-C and on a closed pipe."""
+    if hasattr(signal, "SIGPIPE"):
+        # A closed pipe (`kzhealth list | head -1`) ends the process as it ends `cat`: silently,
+        # with the status the shell reports as 141.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # Output went to a pipe that closed (`kzhealth list | head -1`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)

@@ -1,0 +1,269 @@
+"""Group comparable claims and classify how their figures disagree.
+
+Claims are comparable only when they share a *group key*: metric, measure, subject, scope, unit
+dimension, and whether they are goals (targets, forecasts) or reported figures. Grouping is one
+dictionary pass; inside a group every test below is a count over dictionaries, never all pairs,
+so the engine stays linear in the number of claims.
+
+Kinds, from a group's claims (deprecated claims are never compared):
+
+- ``internal``: one source gives figures for the same period whose ranges share no value;
+- ``contradiction``: two sources give figures for the same period whose ranges share no value;
+- ``recycled``: the same figure is given for different periods by different sources;
+- ``different_period``: sources give different figures for different periods;
+- ``unstated_period``: a claim gives no period, so it cannot be checked against the others.
+
+Severity: ``high`` when a change's direction flips (a rise against a fall), ``medium`` for a gap
+in size (contradiction, internal) or a figure moved to another period (recycled), ``low`` for a
+difference the period may explain (different_period, unstated_period).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+
+from kzhealth.model import Claim, Measure
+from kzhealth.ranges import Interval, common
+
+
+class ConflictKind(StrEnum):
+    INTERNAL = "internal"
+    CONTRADICTION = "contradiction"
+    RECYCLED = "recycled"
+    DIFFERENT_PERIOD = "different_period"
+    UNSTATED_PERIOD = "unstated_period"
+
+
+class Severity(IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    metric: str
+    measure: Measure
+    subject: str
+    scope: str
+    dimension: str
+    goal: bool
+
+    def describe(self) -> str:
+        what = "targets/forecasts" if self.goal else "reported figures"
+        return (
+            f"same metric {self.metric}, measure {self.measure}, subject {self.subject}, "
+            f"scope {self.scope}, unit {self.dimension}; {what}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    kind: ConflictKind
+    severity: Severity
+    key: GroupKey
+    claims: tuple[Claim, ...]
+    why: str
+
+    @property
+    def grouped(self) -> str:
+        return self.key.describe()
+
+
+def group_key(claim: Claim) -> GroupKey:
+    return GroupKey(
+        claim.metric,
+        claim.measure,
+        claim.subject,
+        claim.scope,
+        claim.unit_info.dimension,
+        claim.status.is_goal,
+    )
+
+
+def _period(claim: Claim) -> Hashable:
+    baseline = claim.baseline.key if claim.baseline else None
+    return (claim.period.key, baseline)
+
+
+def _value(claim: Claim) -> tuple[Decimal, Decimal]:
+    lo, hi = claim.bounds
+    scale = claim.unit_info.scale
+    return ((lo * scale).normalize(), (hi * scale).normalize())
+
+
+def _direction(claim: Claim) -> int:
+    """+1 for a rise, -1 for a fall, 0 when not a change or not sure."""
+    if claim.measure in (Measure.MULTIPLE, Measure.FOLD_REDUCTION):
+        r, one = claim.interval, Decimal(1)
+        sign = Interval(r.lo - one, r.hi - one, r.lo_open, r.hi_open).sign
+        return -sign if claim.measure is Measure.FOLD_REDUCTION else sign
+    if claim.measure.is_change:
+        return claim.interval.sign
+    return 0
+
+
+def _severity(claims: Iterable[Claim], base: Severity) -> Severity:
+    signs = {_direction(c) for c in claims}
+    return Severity.HIGH if {1, -1} <= signs else base
+
+
+def _label(claim: Claim) -> str:
+    return f"{claim.id} {claim.value_label()} {claim.interval} for {claim.period.label()}"
+
+
+def _count(claims: list[Claim], *keys: Callable[[Claim], Hashable]) -> Counter[Hashable]:
+    return Counter(tuple(k(c) for k in keys) for c in claims)
+
+
+def _src(c: Claim) -> Hashable:
+    return c.source
+
+
+def _differing(claims: list[Claim], same_value: bool) -> list[Claim]:
+    """Claims with a partner from another source, for another period, whose value is
+    the same (``same_value``) or differs. Inclusion-exclusion over counters: linear."""
+    n = len(claims)
+    s = _count(claims, _src)
+    p = _count(claims, _period)
+    v = _count(claims, _value)
+    sp = _count(claims, _src, _period)
+    sv = _count(claims, _src, _value)
+    pv = _count(claims, _period, _value)
+    spv = _count(claims, _src, _period, _value)
+    out = []
+    for c in claims:
+        ks, kp, kv = _src(c), _period(c), _value(c)
+        if same_value:  # same value, other source, other period
+            partners = v[(kv,)] - sv[(ks, kv)] - pv[(kp, kv)] + spv[(ks, kp, kv)]
+        else:  # other value, other source, other period
+            partners = (
+                n - s[(ks,)] - p[(kp,)] - v[(kv,)]
+                + sp[(ks, kp)] + sv[(ks, kv)] + pv[(kp, kv)] - spv[(ks, kp, kv)]
+            )  # fmt: skip
+        if partners > 0:
+            out.append(c)
+    return out
+
+
+def _cross_source_gap(claims: list[Claim]) -> bool:
+    """Whether two claims from different sources share no value (two extremes per side)."""
+    lowest_hi: dict[str, Claim] = {}
+    highest_lo: dict[str, Claim] = {}
+    for c in claims:
+        r = c.base_interval
+        if c.source not in lowest_hi or r.hi < lowest_hi[c.source].base_interval.hi:
+            lowest_hi[c.source] = c
+        if c.source not in highest_lo or r.lo > highest_lo[c.source].base_interval.lo:
+            highest_lo[c.source] = c
+    lows = sorted(lowest_hi.values(), key=lambda c: c.base_interval.hi)[:2]
+    highs = sorted(highest_lo.values(), key=lambda c: c.base_interval.lo, reverse=True)[:2]
+    return any(
+        a.source != b.source and a.base_interval.disjoint(b.base_interval)
+        for a in lows
+        for b in highs
+    )
+
+
+def _by(claims: Iterable[Claim], key: Callable[[Claim], Hashable]) -> dict[Hashable, list[Claim]]:
+    out: dict[Hashable, list[Claim]] = defaultdict(list)
+    for c in claims:
+        out[key(c)].append(c)
+    return out
+
+
+def _classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
+    found: list[Conflict] = []
+    stated = [c for c in claims if c.period.stated]
+    unstated = [c for c in claims if not c.period.stated]
+
+    for same_period in _by(stated, _period).values():
+        if len(same_period) < 2:
+            continue
+        period = same_period[0].period.label()
+        for source_claims in _by(same_period, _src).values():
+            if len(source_claims) > 1 and common([c.base_interval for c in source_claims]) is None:
+                ranges = "; ".join(_label(c) for c in source_claims)
+                why = f"one source, one period ({period}), ranges that share no value: {ranges}"
+                found.append(
+                    _conflict(ConflictKind.INTERNAL, Severity.MEDIUM, key, source_claims, why)
+                )
+        if _cross_source_gap(same_period):
+            ranges = "; ".join(_label(c) for c in same_period)
+            why = f"same period ({period}) but the ranges share no value: {ranges}"
+            found.append(
+                _conflict(ConflictKind.CONTRADICTION, Severity.MEDIUM, key, same_period, why)
+            )
+
+    recycled = _differing(stated, same_value=True)
+    for same_value in _by(recycled, _value).values():
+        figure = same_value[0].value_label()
+        periods = "; ".join(f"{c.id}: {c.period.label()}" for c in same_value)
+        why = f"the same figure {figure} is given for different periods: {periods}"
+        if common([c.base_interval for c in same_value]) is None:
+            ranges = "; ".join(f"{c.id} {c.qualifier} {c.interval}" for c in same_value)
+            why += f"; the qualifiers disagree too, ranges share no value: {ranges}"
+        found.append(_conflict(ConflictKind.RECYCLED, Severity.MEDIUM, key, same_value, why))
+
+    differing = _differing(stated, same_value=False)
+    if differing:
+        ranges = "; ".join(_label(c) for c in differing)
+        why = f"the figures differ, and so do their periods: {ranges}"
+        found.append(_conflict(ConflictKind.DIFFERENT_PERIOD, Severity.LOW, key, differing, why))
+
+    if unstated and len(claims) > 1:
+        names = ", ".join(c.id for c in unstated)
+        others = "; ".join(_label(c) for c in stated) or "other claims without a period"
+        why = f"{names} states no period, so it cannot be checked against: {others}"
+        ordered = unstated + stated
+        found.append(_conflict(ConflictKind.UNSTATED_PERIOD, Severity.LOW, key, ordered, why))
+    return found
+
+
+def _conflict(
+    kind: ConflictKind, base: Severity, key: GroupKey, claims: list[Claim], why: str
+) -> Conflict:
+    ordered = sorted(claims, key=lambda c: (c.period.start or c.period.end or _FAR, c.source, c.id))
+    return Conflict(kind, _severity(claims, base), key, tuple(ordered), why)
+
+
+_FAR = date.max
+_KIND_ORDER = {kind: i for i, kind in enumerate(ConflictKind)}
+
+
+def group(claims: Iterable[Claim]) -> dict[GroupKey, list[Claim]]:
+    """Comparable claims by group key, deprecated claims left out."""
+    groups: dict[GroupKey, list[Claim]] = defaultdict(list)
+    for claim in claims:
+        if claim.compared:
+            groups[group_key(claim)].append(claim)
+    return groups
+
+
+def find_conflicts(claims: Iterable[Claim]) -> list[Conflict]:
+    """Every conflict among the claims, most severe first."""
+    found = [
+        conflict
+        for key, members in group(claims).items()
+        if len(members) > 1
+        for conflict in _classify(key, members)
+    ]
+    found.sort(
+        key=lambda c: (
+            -c.severity,
+            _KIND_ORDER[c.kind],
+            c.key.metric,
+            c.key.subject,
+            c.claims[0].id,
+        )
+    )
+    return found

@@ -1,0 +1,54 @@
+"""Filters shared by every listing command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kzhealth.engine import Conflict, ConflictKind
+from kzhealth.loader import Dataset
+from kzhealth.model import Claim, Topic
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimFilter:
+    """Keep claims matching every given field; ``search`` looks in id, metric, figure and quote."""
+
+    source: str | None = None
+    metric: str | None = None
+    topic: Topic | None = None
+    subject: str | None = None
+    search: str | None = None
+
+    def matches(self, claim: Claim, dataset: Dataset) -> bool:
+        if self.source and claim.source != self.source:
+            return False
+        if self.metric and claim.metric != self.metric:
+            return False
+        if self.topic and dataset.metrics[claim.metric].topic is not self.topic:
+            return False
+        if self.subject and not (
+            claim.subject == self.subject or claim.subject.startswith(f"{self.subject}-")
+        ):
+            return False
+        if self.search:
+            needle = self.search.casefold()
+            haystack = " ".join(
+                (claim.id, claim.metric, claim.figure, claim.quote, claim.note or "")
+            )
+            return needle in haystack.casefold()
+        return True
+
+    def claims(self, dataset: Dataset) -> list[Claim]:
+        return [c for c in dataset.claims if self.matches(c, dataset)]
+
+    def conflicts(
+        self, conflicts: Iterable[Conflict], dataset: Dataset, kinds: Iterable[ConflictKind] = ()
+    ) -> list[Conflict]:
+        """Conflicts with at least one matching claim; every claim of a kept conflict stays."""
+        wanted = set(kinds)
+        return [
+            c
+            for c in conflicts
+            if (not wanted or c.kind in wanted) and any(self.matches(m, dataset) for m in c.claims)
+        ]

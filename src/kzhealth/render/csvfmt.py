@@ -1,0 +1,48 @@
+"""CSV: one row per claim (conflicts add their kind, severity and a group number)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from kzhealth.engine import Conflict
+from kzhealth.loader import Dataset
+from kzhealth.model import Claim, Metric, Source
+from kzhealth.render.records import CLAIM_COLUMNS, claim_record, source_record
+
+
+def _write(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def claims(dataset: Dataset, items: list[Claim]) -> str:
+    return _write(CLAIM_COLUMNS, (claim_record(dataset, c) for c in items))
+
+
+def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
+    columns = ["id", "short", "title", "publisher", "published", "file", "jurisdiction", "kind"]
+    return _write([*columns, "claims"], (source_record(s, n) for s, n in items))
+
+
+def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
+    rows = (
+        {
+            "conflict": i,
+            "kind": c.kind.value,
+            "severity": c.severity.label,
+            **claim_record(dataset, m),
+        }
+        for i, c in enumerate(items, 1)
+        for m in c.claims
+    )
+    return _write(["conflict", "kind", "severity", *CLAIM_COLUMNS], rows)
+
+
+def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
+    return claims(dataset, items)

@@ -1,0 +1,37 @@
+"""JSON for scripts: one top-level key per command (the contract is in the README)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kzhealth.engine import Conflict
+from kzhealth.loader import Dataset
+from kzhealth.model import Claim, Metric, Source
+from kzhealth.render.records import claim_record, conflict_record, source_record
+
+
+def _dump(payload: dict[str, Any]) -> str:
+    # ensure_ascii=False keeps Cyrillic readable; json still escapes every control character.
+    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+
+
+def claims(dataset: Dataset, items: list[Claim]) -> str:
+    return _dump({"claims": [claim_record(dataset, c) for c in items]})
+
+
+def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
+    return _dump({"sources": [source_record(s, n) for s, n in items]})
+
+
+def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
+    return _dump({"conflicts": [conflict_record(dataset, c) for c in items]})
+
+
+def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
+    return _dump(
+        {
+            "metric": metric.model_dump(mode="json"),
+            "claims": [claim_record(dataset, c) for c in items],
+        }
+    )

@@ -1,0 +1,74 @@
+"""Markdown tables, for pasting into a fact-check or an issue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from kzhealth.engine import Conflict
+from kzhealth.loader import Dataset
+from kzhealth.model import Claim, Metric, Source
+from kzhealth.render.records import visible
+
+
+def _cell(value: object) -> str:
+    text = visible("" if value is None else str(value))
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _source_label(dataset: Dataset, claim: Claim) -> str:
+    source = dataset.sources.get(claim.source)
+    if source is None:
+        return claim.source
+    return f"{source.short} ({source.published.text}, {source.file})"
+
+
+CLAIM_HEADER = ("id", "source", "metric", "figure", "range", "period", "quote")
+
+
+def _claim_row(dataset: Dataset, c: Claim) -> tuple[object, ...]:
+    figure = c.figure if c.qualifier == "exact" else f"{c.figure} ({c.qualifier})"
+    return (
+        c.id,
+        _source_label(dataset, c),
+        c.metric,
+        figure,
+        c.interval,
+        c.period.label(),
+        c.quote,
+    )
+
+
+def claims(dataset: Dataset, items: list[Claim]) -> str:
+    return _table(CLAIM_HEADER, (_claim_row(dataset, c) for c in items))
+
+
+def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
+    header = ("id", "title", "published", "file", "jurisdiction", "claims")
+    return _table(
+        header, ((s.id, s.title, s.published.text, s.file, s.jurisdiction, n) for s, n in items)
+    )
+
+
+def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
+    parts = []
+    for i, conflict in enumerate(items, 1):
+        title = f"### {i}. {conflict.kind} ({conflict.severity.label}): {conflict.key.metric}\n\n"
+        why = f"Grouped: {_cell(conflict.grouped)}.\n\nWhy: {_cell(conflict.why)}\n\n"
+        parts.append(
+            title + why + _table(CLAIM_HEADER, (_claim_row(dataset, c) for c in conflict.claims))
+        )
+    return "\n".join(parts) if parts else "No conflicts.\n"
+
+
+def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
+    head = f"### {metric.id}\n\n{_cell(metric.description)} ({metric.topic}, {metric.family})\n\n"
+    return head + claims(dataset, items)

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import explain, run
+from kzhealth import __version__
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHIPPED = Path(__file__).parents[1] / "claims"
+
+
+@pytest.fixture
+def claims_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "claims"
+    shutil.copytree(FIXTURES / "valid", root)
+    return root
+
+
+def test_version() -> None:
+    """--version prints the installed version."""
+    result = run("--version")
+    assert result.exit_code == 0, explain(result)
+    assert result.stdout.strip() == f"kzhealth {__version__}"
+
+
+def test_list_json_contract(claims_dir: Path) -> None:
+    """`list --format json` prints {"claims": [...]} with the documented fields."""
+    result = run("list", "--claims", str(claims_dir), "--format", "json")
+    assert result.exit_code == 0, explain(result)
+    claims = json.loads(result.stdout)["claims"]
+    assert [c["id"] for c in claims] == ["a-imr", "a-invest", "b-imr", "b-graduates"]
+    required = {"id", "source", "value", "unit", "period", "subject", "qualifier", "quote"}
+    assert all(required <= set(c) for c in claims)
+    assert claims[0]["range"] == "[-20.25, -20.15]"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--source", "alpha", ["a-imr", "a-invest"]),
+        ("--metric", "infant_mortality_rate", ["a-imr", "b-imr"]),
+        ("--topic", "workforce", ["b-graduates"]),
+        ("--subject", "kz", ["a-imr", "a-invest", "b-imr", "b-graduates"]),
+        ("--search", "FUNDING", ["a-invest"]),
+    ],
+)
+def test_list_filters(claims_dir: Path, option: str, value: str, expected: list[str]) -> None:
+    """Each filter keeps exactly the matching claims."""
+    result = run("list", "--claims", str(claims_dir), "-f", "json", option, value)
+    assert result.exit_code == 0, explain(result)
+    assert [c["id"] for c in json.loads(result.stdout)["claims"]] == expected
+
+
+def test_unknown_filter_value_is_a_usage_error(claims_dir: Path) -> None:
+    """A misspelt source exits 2 and suggests the right one."""
+    result = run("list", "--claims", str(claims_dir), "--source", "alfa")
+    assert result.exit_code == 2, explain(result)
+    assert "unknown source 'alfa'. Did you mean: alpha?" in result.stderr
+
+
+def test_conflicts_table_is_side_by_side_and_tagged(claims_dir: Path) -> None:
+    """The conflicts table names the kind, both sources with file and date, periods and quotes."""
+    result = run("conflicts", "--claims", str(claims_dir))
+    assert result.exit_code == 0, explain(result)
+    out = result.stdout
+    assert "1. recycled (medium) · infant_mortality_rate" in out
+    for text in ("alpha.txt", "beta.txt", "2025-12", "2025-01/2025-09", "vs 2024-01/2024-09"):
+        assert text in out
+    assert "Infant mortality dropped by 20.2%." in out
+    assert "1 conflict: 1 recycled" in out
+
+
+def test_conflicts_json_contract(claims_dir: Path) -> None:
+    """`conflicts --format json` prints {"conflicts": [...]} with kind, metric and claims."""
+    result = run("conflicts", "--claims", str(claims_dir), "-f", "json")
+    assert result.exit_code == 0, explain(result)
+    [conflict] = json.loads(result.stdout)["conflicts"]
+    assert conflict["kind"] == "recycled" and conflict["metric"] == "infant_mortality_rate"
+    assert [c["source"] for c in conflict["claims"]] == ["alpha", "beta"]
+    assert all(
+        {"id", "value", "unit", "period", "subject", "qualifier", "quote"} <= set(c)
+        for c in conflict["claims"]
+    )
+
+
+def test_conflicts_kind_filter(claims_dir: Path) -> None:
+    """--kind keeps only that kind."""
+    result = run("conflicts", "--claims", str(claims_dir), "-f", "json", "--kind", "contradiction")
+    assert result.exit_code == 0, explain(result)
+    assert json.loads(result.stdout) == {"conflicts": []}
+
+
+def test_sources_counts(claims_dir: Path) -> None:
+    """`sources --format json` lists each document with id, file and its claim count."""
+    result = run("sources", "--claims", str(claims_dir), "-f", "json")
+    assert result.exit_code == 0, explain(result)
+    rows = {s["id"]: (s["file"], s["claims"]) for s in json.loads(result.stdout)["sources"]}
+    assert rows == {"alpha": ("alpha.txt", 2), "beta": ("beta.txt", 2)}
+
+
+def test_show_metric_and_claim(claims_dir: Path) -> None:
+    """`show` takes a metric or a claim id and lists every figure for that metric."""
+    by_metric = run("show", "infant_mortality_rate", "--claims", str(claims_dir), "-f", "json")
+    by_claim = run("show", "b-imr", "--claims", str(claims_dir), "-f", "json")
+    assert by_metric.exit_code == by_claim.exit_code == 0, explain(by_metric) + explain(by_claim)
+    assert [c["id"] for c in json.loads(by_metric.stdout)["claims"]] == ["a-imr", "b-imr"]
+    assert [c["id"] for c in json.loads(by_claim.stdout)["claims"]] == ["b-imr", "a-imr"]
+
+
+def test_show_unknown_id(claims_dir: Path) -> None:
+    """An unknown id exits 2 with suggestions."""
+    result = run("show", "b-im", "--claims", str(claims_dir))
+    assert result.exit_code == 2
+    assert "no claim or metric 'b-im'" in result.stderr and "b-imr" in result.stderr
+
+
+def test_claims_from_environment(claims_dir: Path) -> None:
+    """KZHEALTH_CLAIMS selects the folder like --claims."""
+    result = run("list", "-f", "json", env={"KZHEALTH_CLAIMS": str(claims_dir)})
+    assert result.exit_code == 0, explain(result)
+    assert len(json.loads(result.stdout)["claims"]) == 4
+
+
+def test_bad_data_exits_2_with_located_lines_and_no_traceback(claims_dir: Path) -> None:
+    """Every problem on stderr as file:line:column, exit 2, stdout empty."""
+    shutil.copy(FIXTURES / "bad" / "impossible_values.yaml", claims_dir / "beta.yaml")
+    result = run("conflicts", "--claims", str(claims_dir))
+    assert result.exit_code == 2, explain(result)
+    assert result.stdout == ""
+    assert "beta.yaml:14:13: period: '2025-13': month 13 does not exist" in result.stderr
+    assert "5 problems in the input" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_default_dataset_is_the_shipped_one() -> None:
+    """Without --claims, the dataset shipped with kzhealth is used."""
+    result = run("sources", "-f", "json")
+    assert result.exit_code == 0, explain(result)
+    assert len(json.loads(result.stdout)["sources"]) == len(
+        [
+            line
+            for line in (SHIPPED / "sources.yaml").read_text("utf-8").splitlines()
+            if line.startswith("  - id:")
+        ]
+    )
+
+
+@pytest.mark.parametrize("command", ["list", "conflicts", "sources"])
+def test_csv_and_markdown_outputs(claims_dir: Path, command: str) -> None:
+    """CSV parses back with a header row; Markdown is a pipe table."""
+    as_csv = run(command, "--claims", str(claims_dir), "-f", "csv")
+    assert as_csv.exit_code == 0, explain(as_csv)
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert rows and "id" in rows[0]
+    as_md = run(command, "--claims", str(claims_dir), "-f", "markdown")
+    assert as_md.exit_code == 0, explain(as_md)
+    assert "|---|" in as_md.stdout
+
+
+def test_markup_in_data_is_printed_literally(claims_dir: Path) -> None:
+    """A quote holding Rich markup is shown as written, not styled or swallowed."""
+    text = (claims_dir / "alpha.yaml").read_text("utf-8")
+    text = text.replace(
+        "quote: Infant mortality dropped by 20.2%.",
+        'quote: "[bold red]Dropped[/] by 20.2% [link=http://x]here[/link]"',
+    )
+    (claims_dir / "alpha.yaml").write_text(text, "utf-8")
+    result = run("list", "--claims", str(claims_dir), "--source", "alpha", env={"COLUMNS": "300"})
+    assert result.exit_code == 0, explain(result)
+    assert "[bold red]Dropped[/] by 20.2% [link=http://x]here[/link]" in result.stdout
+    assert "\x1b" not in result.stdout

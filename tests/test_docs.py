@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from helpers import explain, run
+from kzhealth.cli import app
+
+README = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_commands_are_known() -> None:
+    """The CLI has the commands the README promises."""
+    assert {"list", "conflicts", "sources", "show"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_documented(command: str) -> None:
+    """`kzhealth CMD --help` works and the README names `kzhealth CMD`."""
+    result = run(command, "--help")
+    assert result.exit_code == 0, explain(result)
+    assert "--claims" in result.stdout
+    assert f"kzhealth {command}" in README
+
+
+def test_quickstart_is_two_commands() -> None:
+    """The quick start block holds exactly the install-and-run line and the test line."""
+    block = re.search(r"<!-- quickstart:begin -->\n```sh\n(.*?)```", README, re.S)
+    assert block is not None
+    lines = [line for line in block.group(1).splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert "kzhealth conflicts" in lines[0] and "pytest" in lines[1]
