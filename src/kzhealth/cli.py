@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from kzhealth import __version__
+from kzhealth.checker import check_dataset
 from kzhealth.console import make_console, print_problems
 from kzhealth.engine import ConflictKind, find_conflicts
 from kzhealth.errors import DataError, ExitCode
@@ -202,6 +203,32 @@ def show(
         hint = f" Did you mean: {', '.join(close)}?" if close else " See `kzhealth list`."
         _fail(f"kzhealth: no claim or metric {item!r}.{hint}")
     _emit(renderer(fmt).metric(dataset, metric, members))
+
+
+@app.command()
+def check(
+    claims: ClaimsDir = None,
+    texts: Annotated[
+        Path | None,
+        typer.Option(
+            "--texts",
+            help="Folder with the source texts: also check files, hashes, quotes, figures and "
+            "that every figure in each text is claimed or ignored.",
+        ),
+    ] = None,
+    fmt: Format = OutputFormat.TABLE,
+) -> None:
+    """Validate the dataset; with --texts, verify it against the source texts.
+
+    Exit 0 when all holds, 1 when a check fails, 2 for unusable input.
+    """
+    dataset = _load(claims)
+    if texts is not None and not texts.is_dir():
+        _fail(f"kzhealth: --texts {texts}: not a folder")
+    report = check_dataset(dataset, texts)
+    _emit(renderer(fmt).check(report))
+    if not report.ok:
+        raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
 def main() -> None:

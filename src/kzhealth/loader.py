@@ -36,8 +36,9 @@ class Dataset:
     sources: dict[str, Source]
     metrics: dict[str, Metric]
     claims: list[Claim]
-    ignored: dict[str, list[Ignored]] = field(default_factory=dict)
-    where: dict[str, Location] = field(default_factory=dict)
+    ignored: dict[str, list[tuple[Ignored, Location]]] = field(default_factory=dict)
+    where: dict[str, Location] = field(default_factory=dict)  # claim id -> its `id` line
+    source_where: dict[str, Location] = field(default_factory=dict)  # source id -> its `id` line
 
     def claims_of(self, source_id: str) -> list[Claim]:
         return [c for c in self.claims if c.source == source_id]
@@ -150,6 +151,7 @@ def load_dataset(root: Path) -> Dataset:
         raise DataError([Problem(Location(shown), "", "is a file; --claims takes a folder")])
 
     sources: dict[str, Source] = {}
+    source_where: dict[str, Location] = {}
     metrics: dict[str, Metric] = {}
     for name, model in ((SOURCES_FILE, SourcesFile), (METRICS_FILE, MetricsFile)):
         yf = _read(root / name, problems)
@@ -158,17 +160,17 @@ def load_dataset(root: Path) -> Dataset:
             continue
         key = "sources" if model is SourcesFile else "metrics"
         records: list[Any] = getattr(parsed, key)
-        _unique(
+        located = _unique(
             ((r.id, yf.locate((key, i, "id"))) for i, r in enumerate(records)), key[:-1], problems
         )
         table = {r.id: r for r in records}
         if model is SourcesFile:
-            sources = table
+            sources, source_where = table, located
         else:
             metrics = table
 
     claims: list[Claim] = []
-    ignored: dict[str, list[Ignored]] = {}
+    ignored: dict[str, list[tuple[Ignored, Location]]] = {}
     ids: list[tuple[str, Location]] = []
     for path in claim_files(root):
         yf = _read(path, problems)
@@ -186,7 +188,10 @@ def load_dataset(root: Path) -> Dataset:
                     _unknown("source", parsed_file.source, sources),
                 )
             )
-        ignored.setdefault(parsed_file.source, []).extend(parsed_file.ignored)
+        ignored.setdefault(parsed_file.source, []).extend(
+            (item, yf.locate(("ignored", i, "figure")))
+            for i, item in enumerate(parsed_file.ignored)
+        )
         for i, claim in enumerate(parsed_file.claims):
             ids.append((claim.id, yf.locate(("claims", i, "id"))))
             problems.extend(_check_metric(claim, metrics, yf, i))
@@ -195,7 +200,7 @@ def load_dataset(root: Path) -> Dataset:
     where = _unique(ids, "claim", problems)
     if problems:
         raise DataError(problems)
-    return Dataset(root, sources, metrics, claims, ignored, where)
+    return Dataset(root, sources, metrics, claims, ignored, where, source_where)
 
 
 def _unknown(what: str, value: str, known: dict[str, Any]) -> str:

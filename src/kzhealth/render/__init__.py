@@ -7,6 +7,7 @@ from typing import Protocol
 
 from rich.console import RenderableType
 
+from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
@@ -29,6 +30,8 @@ class Renderer(Protocol):
     def conflicts(self, dataset: Dataset, items: list[Conflict]) -> Output: ...
 
     def metric(self, dataset: Dataset, metric: Metric, items: list[Claim]) -> Output: ...
+
+    def check(self, report: CheckReport) -> Output: ...
 
 
 def renderer(fmt: OutputFormat) -> Renderer:

@@ -7,10 +7,11 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
+from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import CLAIM_COLUMNS, claim_record, source_record
+from kzhealth.render.records import CLAIM_COLUMNS, check_record, claim_record, source_record
 
 
 def _write(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
@@ -46,3 +47,12 @@ def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
 
 def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
     return claims(dataset, items)
+
+
+def check(report: CheckReport) -> str:
+    """One row per source: its coverage, and its uncovered figures joined."""
+    rows = (
+        {**c, "uncovered": "; ".join(f"{u['location']} {u['figure']}" for u in c["uncovered"])}
+        for c in check_record(report)["coverage"]
+    )
+    return _write(["source", "file", "figures", "covered", "percent", "uncovered"], rows)

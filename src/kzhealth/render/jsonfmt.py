@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import claim_record, conflict_record, source_record
+from kzhealth.render.records import check_record, claim_record, conflict_record, source_record
 
 
 def _dump(payload: dict[str, Any]) -> str:
@@ -35,3 +36,7 @@ def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
             "claims": [claim_record(dataset, c) for c in items],
         }
     )
+
+
+def check(report: CheckReport) -> str:
+    return _dump({"check": check_record(report)})

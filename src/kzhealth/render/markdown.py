@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import visible
+from kzhealth.render.records import check_lines, visible
 
 
 def _cell(value: object) -> str:
@@ -72,3 +73,10 @@ def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
 def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
     head = f"### {metric.id}\n\n{_cell(metric.description)} ({metric.topic}, {metric.family})\n\n"
     return head + claims(dataset, items)
+
+
+def check(report: CheckReport) -> str:
+    header = ("source", "file", "figures", "covered", "coverage")
+    rows = ((c.source, c.file, c.figures, c.covered, f"{c.percent}%") for c in report.coverage)
+    table = _table(header, rows) if report.coverage else ""
+    return table + "".join(f"\n- {_cell(line)}" for line in check_lines(report)) + "\n"

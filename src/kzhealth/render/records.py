@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Source
@@ -62,3 +63,49 @@ _CONTROL.update(
 def visible(text: str) -> str:
     """Control and bidi characters as visible escapes, so a terminal never acts on them."""
     return text.translate(_CONTROL)
+
+
+def check_record(report: CheckReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "claims": report.claims,
+        "sources": report.sources,
+        "texts": str(report.texts) if report.texts else None,
+        "failures": [
+            {"location": str(p.location), "field": p.field, "message": p.message}
+            for p in report.failures
+        ],
+        "coverage": [
+            {
+                "source": c.source,
+                "file": c.file,
+                "figures": c.figures,
+                "covered": c.covered,
+                "percent": float(c.percent),
+                "uncovered": [
+                    {"location": str(u.location), "figure": u.figure, "context": u.context}
+                    for u in c.uncovered
+                ],
+            }
+            for c in report.coverage
+        ],
+    }
+
+
+def check_lines(report: CheckReport) -> list[str]:
+    """The report as located lines, one per failure or uncovered figure, then a summary."""
+    lines = [str(p) for p in report.failures]
+    lines += [
+        f"{u.location}: uncovered figure {u.figure!r} in ...{u.context}..."
+        for c in report.coverage
+        for u in c.uncovered
+    ]
+    if report.texts is None:
+        lines.append(f"ok: {report.claims} claims from {report.sources} sources are valid")
+    elif report.ok:
+        checked = f"{report.claims} claims checked against {report.sources} texts"
+        lines.append(f"ok: {checked}, every figure covered")
+    else:
+        uncovered = sum(len(c.uncovered) for c in report.coverage)
+        lines.append(f"failed: {len(report.failures)} failures, {uncovered} uncovered figures")
+    return lines

@@ -7,10 +7,11 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict, Severity
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Rank, Source
-from kzhealth.render.records import visible
+from kzhealth.render.records import check_lines, visible
 
 SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 
@@ -133,3 +134,23 @@ def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> list[Rendera
     head = t(f"{metric.id}", "bold")
     head.append_text(t(f": {metric.description} ({metric.topic.value}, {metric.family.value})"))
     return [head, *claims(dataset, items)]
+
+
+def check(report: CheckReport) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    if report.coverage:
+        table = Table(box=box.SIMPLE_HEAD, title=t("Coverage of the source texts"))
+        for name in ("Source", "File", "Figures", "Covered", "Coverage"):
+            table.add_column(
+                name, justify="right" if name in ("Figures", "Covered", "Coverage") else "left"
+            )
+        for c in report.coverage:
+            style = "green" if not c.uncovered else "red"
+            table.add_row(
+                t(c.source), t(c.file), t(c.figures), t(c.covered), t(f"{c.percent}%", style)
+            )
+        out.append(table)
+    lines = check_lines(report)
+    out.extend(t(line) for line in lines[:-1])
+    out.append(t(lines[-1], "bold green" if report.ok else "bold red"))
+    return out

@@ -1,0 +1,230 @@
+"""`kzhealth check --texts DIR`: verify the dataset against the source texts.
+
+For every source: its file is in the texts folder (and does not lead out of it) and its sha256
+matches. For every claim: its quote occurs in the text (ignoring differences of whitespace and of
+typographic quotes, apostrophes and dashes), its figure occurs in the quote, and the figure as
+written says what the claim's value and unit say. For every text: each figure in it is covered by a
+claim's figure or by an ``ignored`` entry; each ignored entry matches something.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from kzhealth.errors import Location, Problem, display_path
+from kzhealth.figures import Normalised, Token, Written, normalise, plain, read_figure, tokens
+from kzhealth.loader import Dataset
+from kzhealth.model import Claim, Source
+from kzhealth.ranges import Qualifier, half_unit
+from kzhealth.units import PERCENT, PERCENTAGE_POINTS, TIMES, Family
+
+
+@dataclass(frozen=True, slots=True)
+class Uncovered:
+    location: Location
+    figure: str
+    context: str
+
+
+@dataclass(slots=True)
+class Coverage:
+    source: str
+    file: str
+    figures: int = 0
+    covered: int = 0
+    uncovered: list[Uncovered] = field(default_factory=list)
+
+    @property
+    def percent(self) -> Decimal:
+        if not self.figures:
+            return Decimal(100)
+        return (Decimal(100) * self.covered / self.figures).quantize(Decimal("0.1"))
+
+
+@dataclass(slots=True)
+class CheckReport:
+    claims: int
+    sources: int
+    texts: Path | None
+    failures: list[Problem] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and all(not c.uncovered for c in self.coverage)
+
+
+def _line_col(raw: str, index: int) -> tuple[int, int]:
+    line = raw.count("\n", 0, index) + 1
+    return line, index - (raw.rfind("\n", 0, index) + 1) + 1
+
+
+def _occurrences(haystack: str, needle: str) -> list[int]:
+    found, start = [], haystack.find(needle)
+    while needle and start >= 0:
+        found.append(start)
+        start = haystack.find(needle, start + 1)
+    return found
+
+
+def _read_text(path: Path) -> tuple[str | None, str | None, str]:
+    """(text, problem, sha256) of a source text, never raising."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot read {path.name}: {exc.strerror}", ""
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        return raw.decode("utf-8-sig"), None, digest
+    except UnicodeDecodeError:
+        return None, f"{path.name} is not valid UTF-8", digest
+
+
+def _text_path(texts: Path, source: Source) -> tuple[Path | None, str | None]:
+    candidate = texts / source.file
+    try:
+        resolved = candidate.resolve(strict=True)
+    except (FileNotFoundError, RuntimeError):
+        return None, f"{source.file} is not in {display_path(texts)}"
+    if not resolved.is_relative_to(texts.resolve()):
+        return None, f"{source.file} leads outside {display_path(texts)}; refused"
+    if not resolved.is_file():
+        return None, f"{source.file} is not a file"
+    return resolved, None
+
+
+def figure_matches(written: Written, claim: Claim) -> str | None:
+    """Why the figure as written does not say the claim's value and unit, or None."""
+    unit = claim.unit_info
+    lo, hi = (abs(v) for v in claim.bounds)
+    lo, hi = min(lo, hi), max(lo, hi)
+    said = f"{written.lo}" if written.lo == written.hi else f"{written.lo}..{written.hi}"
+    if written.kind == "fraction":
+        ok = claim.unit in (PERCENT, PERCENTAGE_POINTS) and abs(written.lo - lo) <= half_unit(lo)
+        return None if ok else f"the figure means {written.lo:.4g}%, not {claim.value} {claim.unit}"
+    if written.kind == "percent" and claim.unit not in (PERCENT, PERCENTAGE_POINTS):
+        return f"the figure is a percentage but the unit is {claim.unit}"
+    if written.kind == "times" and claim.unit != TIMES:
+        return f"the figure is a multiple but the unit is {claim.unit}"
+    if written.kind == "currency" and unit.dimension != written.code:
+        return f"the figure is in {written.code} but the unit is {claim.unit}"
+    if written.kind == "unit" and claim.unit != written.unit:
+        return f"the figure is in {written.unit} but the unit is {claim.unit}"
+    if written.kind == "count" and unit.family is not Family.COUNT:
+        return f"the figure is a count but the unit is {claim.unit}"
+    if written.plus and claim.qualifier not in (Qualifier.MORE_THAN, Qualifier.AT_LEAST):
+        return f"the figure says '+' but the qualifier is {claim.qualifier}"
+    scaled = written.kind in ("currency", "count")
+    factor = unit.scale if scaled else Decimal(1)
+    if (written.lo * written.scale, written.hi * written.scale) != (lo * factor, hi * factor):
+        return (
+            f"the figure says {said}{_scale_word(written)} but value is {claim.value} {claim.unit}"
+        )
+    return None
+
+
+def _scale_word(written: Written) -> str:
+    return f" x {written.scale:,}" if written.scale != 1 else ""
+
+
+def _check_claim(
+    claim: Claim, text: Normalised, where: Location, spans: list[tuple[int, int]]
+) -> list[Problem]:
+    problems = []
+    quote, figure = plain(claim.quote), plain(claim.figure)
+    starts = _occurrences(text.text, quote)
+    if not starts:
+        problems.append(Problem(where, "quote", f"{claim.id}: the quote is not in the source text"))
+    in_quote = _occurrences(quote, figure)
+    if not in_quote:
+        problems.append(
+            Problem(where, "figure", f"{claim.id}: {claim.figure!r} is not in the quote")
+        )
+    spans.extend((s + f, s + f + len(figure)) for s in starts for f in in_quote)
+    try:
+        mismatch = figure_matches(read_figure(claim.figure), claim)
+    except ValueError as exc:
+        mismatch = str(exc)
+    if mismatch:
+        problems.append(Problem(where, "figure", f"{claim.id}: {mismatch}"))
+    return problems
+
+
+def _coverage(
+    source: Source,
+    dataset: Dataset,
+    raw: str,
+    text: Normalised,
+    spans: list[tuple[int, int]],
+    failures: list[Problem],
+    texts: Path,
+) -> Coverage:
+    found = tokens(text.text)
+    covered = [any(a <= t.start and t.end <= b for a, b in spans) for t in found]
+    for item, where in dataset.ignored.get(source.id, []):
+        wanted = item.figure.casefold()
+        if item.context:
+            context = plain(item.context)
+            windows = [(s, s + len(context)) for s in _occurrences(text.text, context)]
+            if not windows:
+                failures.append(Problem(where, "context", f"{item.context!r} is not in the text"))
+                continue
+        else:
+            windows = [(0, len(text.text))]
+        hits = [
+            i
+            for i, t in enumerate(found)
+            if t.text.casefold() == wanted and any(a <= t.start and t.end <= b for a, b in windows)
+        ]
+        if not hits:
+            failures.append(
+                Problem(where, "figure", f"ignored figure {item.figure!r} is not in the text there")
+            )
+        for i in hits:
+            covered[i] = True
+    shown = display_path(texts / source.file)
+    report = Coverage(source.id, source.file, len(found), sum(covered))
+    for token, ok in zip(found, covered, strict=True):
+        if not ok:
+            report.uncovered.append(_uncovered(token, raw, text, shown))
+    return report
+
+
+def _uncovered(token: Token, raw: str, text: Normalised, shown: str) -> Uncovered:
+    line, col = _line_col(raw, text.origin[token.start])
+    context = text.text[max(0, token.start - 30) : token.end + 30]
+    return Uncovered(Location(shown, line, col), token.text, context)
+
+
+def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
+    """Check the dataset against the texts (or only count it, without a texts folder)."""
+    report = CheckReport(len(dataset.claims), len(dataset.sources), texts)
+    if texts is None:
+        return report
+    by_source: dict[str, list[Claim]] = {}
+    for claim in dataset.claims:
+        by_source.setdefault(claim.source, []).append(claim)
+    for source in dataset.sources.values():
+        where = dataset.source_where.get(source.id, Location(display_path(dataset.root)))
+        path, problem = _text_path(texts, source)
+        if path is None:
+            report.failures.append(Problem(where, "file", problem or "missing"))
+            continue
+        raw, problem, digest = _read_text(path)
+        if digest and digest != source.sha256:
+            report.failures.append(
+                Problem(where, "sha256", f"{source.file} has sha256 {digest}, not the one recorded")
+            )
+        if raw is None:
+            report.failures.append(Problem(where, "file", problem or "unreadable"))
+            continue
+        text = normalise(raw)
+        spans: list[tuple[int, int]] = []
+        for claim in by_source.get(source.id, []):
+            report.failures.extend(_check_claim(claim, text, dataset.where[claim.id], spans))
+        report.coverage.append(_coverage(source, dataset, raw, text, spans, report.failures, texts))
+    report.failures.sort()
+    return report
