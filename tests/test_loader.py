@@ -34,7 +34,7 @@ def test_valid_fixture_loads_with_meaning_kept(tmp_path: Path) -> None:
     assert by_id["a-imr"].source == "alpha"
     assert by_id["b-imr"].period == parse_period("2025-01/2025-09")
     assert by_id["b-graduates"].value == "10500"
-    assert str(dataset.where["b-graduates"]).endswith("beta.yaml:13:9")
+    assert str(dataset.where["b-graduates"]).endswith("beta.yaml:13:5")
 
 
 @pytest.mark.parametrize("case", BAD, ids=[p.stem for p in BAD])
@@ -94,7 +94,7 @@ def test_windows_file_with_bom_and_crlf_loads(tmp_path: Path) -> None:
     text = (root / "beta.yaml").read_text("utf-8").replace("\n", "\r\n")
     (root / "beta.yaml").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     dataset = load_dataset(root)
-    assert str(dataset.where["b-graduates"]).endswith("beta.yaml:13:9")
+    assert str(dataset.where["b-graduates"]).endswith("beta.yaml:13:5")
 
 
 def test_invalid_utf8_is_located(tmp_path: Path) -> None:

@@ -161,7 +161,7 @@ def load_dataset(root: Path) -> Dataset:
         key = "sources" if model is SourcesFile else "metrics"
         records: list[Any] = getattr(parsed, key)
         located = _unique(
-            ((r.id, yf.locate((key, i, "id"))) for i, r in enumerate(records)), key[:-1], problems
+            ((r.id, yf.locate((key, i))) for i, r in enumerate(records)), key[:-1], problems
         )
         table = {r.id: r for r in records}
         if model is SourcesFile:
@@ -193,7 +193,7 @@ def load_dataset(root: Path) -> Dataset:
             for i, item in enumerate(parsed_file.ignored)
         )
         for i, claim in enumerate(parsed_file.claims):
-            ids.append((claim.id, yf.locate(("claims", i, "id"))))
+            ids.append((claim.id, yf.locate(("claims", i))))
             problems.extend(_check_metric(claim, metrics, yf, i))
         claims.extend(parsed_file.claims)
 

@@ -1,15 +1,21 @@
 """Safe YAML with positions: every scalar is kept as the text the curator wrote.
 
-PyYAML is only asked to *compose* (libyaml's parser building nodes with marks); nothing is
-constructed, so no tag can run code, and YAML 1.1's implicit typing never applies: ``NO`` stays
-``"NO"``, ``1:20`` stays ``"1:20"`` and ``2025-04-12`` stays a string that kzhealth parses itself.
-The model then decides what each field's text means, and says so when it cannot.
+kzhealth reads libyaml's *event stream* and builds plain data (dicts, lists, str, None) itself,
+with an explicit stack: nothing is constructed, so no tag can run code; YAML 1.1's implicit
+typing never applies (``NO`` stays ``"NO"``, ``1:20`` stays ``"1:20"``, ``2025-04-12`` stays a
+string kzhealth parses itself); and depth, aliases and sizes are bounded before they can hurt.
+(PyYAML's own composer recurses per nesting level and crashes the interpreter on deep flow
+nesting; libyaml's parser itself is iterative.)
+
+Positions: the fast pass records where each top-level list item starts (a claim's line); when
+an error needs the exact line and column of a field, the file is parsed again with every
+position recorded. Errors are rare, so the common path pays for neither.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,126 +23,266 @@ import yaml
 
 from kzhealth.errors import DataError, Location, Problem
 
-try:  # libyaml is the fast path; the pure-Python parser gives the same nodes and marks.
+try:  # libyaml is the fast path; the pure-Python parser gives the same events and marks.
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
+MAX_FILE_BYTES = 256 * 1024 * 1024  # 100,000 claims are about 30 MB
+MAX_DEPTH = 32  # the format needs 4; deep nesting is an attack on the parser
+MAX_SCALAR_CHARS = 100_000  # a quote is a sentence; a longer value is not data we can review
+MAX_PROBLEMS = 200  # per file: enough to fix a file, bounded for a file of garbage
+
 _TAG = "tag:yaml.org,2002:"
-# Tags the resolver gives plain scalars, and explicit tags that only name the text's own type.
-_TEXT_TAGS = frozenset(f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "timestamp"))
+# Explicit tags that only name a plain scalar's own type: read as text like everything else.
+_TEXT_TAGS = frozenset({"!", *(f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "timestamp"))})
 _NULL_TAG = f"{_TAG}null"
-_MAP_TAG = f"{_TAG}map"
-_SEQ_TAG = f"{_TAG}seq"
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
-MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_DEPTH = 32
-
 Path_ = tuple[str | int, ...]
+Mark = tuple[int, int]  # 1-based line, column
 
 
 class YamlFile:
-    """One parsed file: plain data (dicts, lists, str, None) plus its node tree for locating."""
+    """One parsed file: plain data, plus positions for locating problems in it."""
 
-    __slots__ = ("data", "display", "root")
+    __slots__ = ("_full", "data", "display", "marks", "text")
 
-    def __init__(self, display: str, root: yaml.Node | None, data: Any) -> None:
+    def __init__(self, display: str, text: str, data: Any, marks: dict[Path_, Mark]) -> None:
         self.display = display
-        self.root = root
+        self.text = text
         self.data = data
+        self.marks = marks  # value positions (and ("key",) + path for keys) recorded so far
+        self._full = False
 
     def locate(self, loc: Sequence[str | int], *, key: bool = False) -> Location:
-        """The position of the value at ``loc`` (or of its key), or of the nearest parent."""
-        node = self.root
-        mark = node.start_mark if node is not None else None
-        for step in loc:
-            if isinstance(node, yaml.MappingNode):
-                found = next((kv for kv in node.value if kv[0].value == step), None)
-                if found is None:
-                    break
-                knode, node = found
-                mark = knode.start_mark if key and step == loc[-1] else node.start_mark
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-                if not 0 <= step < len(node.value):
-                    break
-                node = node.value[step]
-                mark = node.start_mark
-            else:
-                break
-        if mark is None:
-            return Location(self.display)
-        return Location(self.display, mark.line + 1, mark.column + 1)
+        """The position of the value at ``loc`` (or of its key), or of its nearest parent."""
+        path = tuple(loc)
+        if ((("key", *path) if key else path) not in self.marks) and not self._full:
+            self.marks = _Builder(self.display, full=True).build(self.text)[1]
+            self._full = True
+        line, column = self._find(path, key) or (0, 0)
+        return Location(self.display, line, column)
+
+    def _find(self, path: Path_, key: bool) -> Mark | None:
+        if key and ("key", *path) in self.marks:
+            return self.marks[("key", *path)]
+        while True:
+            if path in self.marks:
+                return self.marks[path]
+            if not path:
+                return None
+            path = path[:-1]
 
 
-def _at(display: str, node: yaml.Node) -> Location:
-    return Location(display, node.start_mark.line + 1, node.start_mark.column + 1)
+def _mark(event: Any) -> Mark:
+    start = event.start_mark
+    return (start.line + 1, start.column + 1) if start is not None else (0, 0)
 
 
 def _field(path: Path_) -> str:
     return ".".join(str(p) for p in path)
 
 
-class _Walker:
-    """Turns a node tree into plain data, collecting every problem instead of stopping."""
+_DROP = "\0drop"  # a rejected key: its value is read (to find its problems) but not kept
 
-    def __init__(self, display: str) -> None:
+
+class _Frame:
+    __slots__ = ("container", "key", "key_mark", "path", "skip")
+
+    def __init__(self, container: Any, path: Path_, skip: bool = False) -> None:
+        self.container = container
+        self.path = path
+        self.key: str | None = None  # a mapping's key waiting for its value
+        self.key_mark: Mark | None = None
+        self.skip = skip  # inside a structure already reported (a complex key)
+
+
+class _Stop(Exception):
+    """Parsing cannot go on safely (too deep, too many problems)."""
+
+
+class _Builder:
+    """Plain data from libyaml events, collecting every problem instead of stopping."""
+
+    def __init__(self, display: str, *, full: bool = False) -> None:
         self.display = display
+        self.full = full
         self.problems: list[Problem] = []
-        self.seen: set[int] = set()
+        self.marks: dict[Path_, Mark] = {}
 
-    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
-        self.problems.append(Problem(_at(self.display, node), _field(path), message))
+    def problem(self, mark: Mark, path: Path_, message: str) -> None:
+        self.problems.append(Problem(Location(self.display, *mark), _field(path), message))
+        if len(self.problems) >= MAX_PROBLEMS:
+            raise _Stop(f"more than {MAX_PROBLEMS} problems; fix these first")
 
-    def walk(self, node: yaml.Node, path: Path_) -> Any:
-        if len(path) > MAX_DEPTH:
-            self.problem(node, path, f"nested deeper than {MAX_DEPTH} levels")
+    def build(self, text: str) -> tuple[Any, dict[Path_, Mark]]:
+        root: list[Any] = []
+        self.root = _Frame(root, ())
+        stack: list[_Frame] = [self.root]
+        documents = 0
+        try:
+            for event in yaml.parse(text, Loader=_Loader):
+                kind = type(event)
+                if kind is yaml.ScalarEvent:
+                    self.scalar(event, stack)
+                elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                    self.start(event, stack, kind is yaml.MappingStartEvent)
+                elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                    stack.pop()
+                elif kind is yaml.AliasEvent:
+                    self.alias(event, stack)
+                elif kind is yaml.DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        mark = _mark(event)
+                        self.problem(mark, (), "only one YAML document per file")
+                        break
+        except yaml.MarkedYAMLError as exc:
+            self.problems.append(_yaml_problem(exc, self.display))
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(Location(self.display), "", f"invalid YAML: {exc}"))
+        except _Stop as stop:
+            self.problems.append(Problem(Location(self.display), "", str(stop)))
+        if self.problems:
+            raise DataError(self.problems)
+        if not root:
+            raise DataError([Problem(Location(self.display, 1, 1), "", "the file is empty")])
+        return root[0], self.marks
+
+    def _place(self, stack: list[_Frame], mark: Mark, value: Any) -> Path_ | None:
+        """Attach a value to the innermost container; its path, or None when it is dropped."""
+        frame = stack[-1]
+        if frame.skip:
             return None
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node, path)
-        if id(node) in self.seen:
-            self.problem(node, path, "aliases (*name) are not supported; write the value out")
-            return None
-        self.seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ_TAG:
-                self.problem(node, path, f"tag {node.tag!r} is not allowed")
+        container = frame.container
+        if isinstance(container, list):
+            path = self._expected_path(frame)
+            container.append(value)
+        else:
+            key = frame.key
+            frame.key = None
+            if key is None or key is _DROP:
                 return None
-            return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.MappingNode)
-        if node.tag != _MAP_TAG:
-            self.problem(node, path, f"tag {node.tag!r} is not allowed")
-            return None
-        out: dict[str, Any] = {}
-        for knode, vnode in node.value:
-            if not isinstance(knode, yaml.ScalarNode) or knode.tag == f"{_TAG}merge":
-                self.problem(
-                    knode, path, "keys must be plain names (no merge keys or complex keys)"
-                )
-                continue
-            key = knode.value
-            if key in out:
-                self.problem(
-                    knode, (*path, key), "duplicate key; the later value would hide the earlier"
-                )
-                continue
-            out[key] = self.walk(vnode, (*path, key))
-        return out
+            path = (*frame.path, key)
+            container[key] = value
+            if self.full and frame.key_mark:
+                self.marks[("key", *path)] = frame.key_mark
+        if self.full or len(path) <= 2:
+            self.marks[path] = mark
+        return path
 
-    def scalar(self, node: yaml.ScalarNode, path: Path_) -> str | None:
-        if node.tag == _NULL_TAG:
+    def start(self, event: Any, stack: list[_Frame], mapping: bool) -> None:
+        mark = _mark(event)
+        frame = stack[-1]
+        if len(stack) > MAX_DEPTH:
+            self.problems.append(
+                Problem(
+                    Location(self.display, *mark),
+                    _field(frame.path),
+                    f"nested deeper than {MAX_DEPTH} levels",
+                )
+            )
+            raise _Stop("the file is nested too deeply to read further")
+        if isinstance(frame.container, dict) and frame.key is None and not frame.skip:
+            self.problem(mark, frame.path, "keys must be plain names, not lists or mappings")
+            stack.append(_Frame(None, frame.path, skip=True))
+            return
+        path = self._expected_path(frame)
+        tag = event.tag
+        if tag is not None and tag not in (f"{_TAG}map", f"{_TAG}seq", "!"):
+            self.problem(mark, path, f"tag {tag!r} is not allowed (only plain data is read)")
+            self._place(stack, mark, None)
+            stack.append(_Frame(None, path, skip=True))
+            return
+        container: Any = {} if mapping else []
+        placed = self._place(stack, mark, container)
+        stack.append(_Frame(container, path, skip=placed is None))
+
+    def _expected_path(self, frame: _Frame) -> Path_:
+        if frame is self.root:
+            return ()
+        if isinstance(frame.container, list):
+            return (*frame.path, len(frame.container))
+        if frame.key is not None:
+            return (*frame.path, frame.key)
+        return frame.path
+
+    def alias(self, event: Any, stack: list[_Frame]) -> None:
+        mark = _mark(event)
+        frame = stack[-1]
+        if frame.skip:
+            return
+        path = self._expected_path(frame)
+        self.problem(mark, path, "aliases (*name) are not supported; write the value out")
+        if isinstance(frame.container, dict) and frame.key is None:
+            frame.key = f"*{event.anchor}"  # keep the structure: the alias stood for a key
+        self._place(stack, mark, None)
+
+    def scalar(self, event: Any, stack: list[_Frame]) -> None:
+        frame = stack[-1]
+        if frame.skip:
+            return
+        mark = _mark(event)
+        value: str = event.value
+        plain_implicit = event.implicit[0]
+        if isinstance(frame.container, dict) and frame.key is None:
+            self.key(frame, mark, value, plain_implicit)
+            return
+        path = self._expected_path(frame)
+        tag = event.tag
+        if tag is None or tag == "!":
+            text: str | None = (
+                None if (plain_implicit and tag is None and value in _NULLS) else value
+            )
+        elif tag == _NULL_TAG:
+            text = None
+        elif tag in _TEXT_TAGS:
+            text = value
+        else:
+            self.problem(mark, path, f"tag {tag!r} is not allowed (only plain data is read)")
+            text = None
+        if text is not None:
+            text = self.clean(text, mark, path)
+        self._place(stack, mark, text)
+
+    def key(self, frame: _Frame, mark: Mark, value: str, plain_implicit: bool) -> None:
+        path = (*frame.path, value)
+        if value == "<<" and plain_implicit:
+            self.problem(
+                mark, frame.path, "merge keys (<<) are not supported; write the values out"
+            )
+        elif value in frame.container:
+            self.problem(mark, path, "duplicate key; the later value would hide the earlier")
+        elif _CONTROL.search(value):
+            self.problem(mark, frame.path, "control characters are not allowed in a key")
+        else:
+            frame.key, frame.key_mark = value, mark
+            return
+        frame.key, frame.key_mark = _DROP, None  # the value that follows belongs to no key
+
+    def clean(self, text: str, mark: Mark, path: Path_) -> str | None:
+        if len(text) > MAX_SCALAR_CHARS:
+            self.problem(mark, path, f"longer than {MAX_SCALAR_CHARS:,} characters")
             return None
-        if node.tag not in _TEXT_TAGS:
-            self.problem(node, path, f"tag {node.tag!r} is not allowed (only plain data is read)")
-            return None
-        text: str = node.value
         bad = _CONTROL.search(text)
         if bad:
-            self.problem(
-                node, path, f"control character U+{ord(bad.group()):04X} is not allowed in text"
-            )
+            code = f"U+{ord(bad.group()):04X}"
+            self.problem(mark, path, f"control character {code} is not allowed in text")
             return None
         return text
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    parts = (exc.context, exc.problem)
+    message = " ".join(str(p) for p in parts if p) or str(exc).splitlines()[0]
+    if mark is None:
+        return Problem(Location(display), "", f"invalid YAML: {message}")
+    return Problem(
+        Location(display, mark.line + 1, mark.column + 1), "", f"invalid YAML: {message}"
+    )
 
 
 def _decode(raw: bytes, display: str) -> str:
@@ -154,64 +300,33 @@ def _decode(raw: bytes, display: str) -> str:
         ) from None
 
 
-def _yaml_problem(exc: yaml.YAMLError, display: str) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    message = (
-        " ".join(
-            str(part)
-            for part in (getattr(exc, "context", None), getattr(exc, "problem", None))
-            if part
-        )
-        or str(exc).splitlines()[0]
-    )
-    if mark is None:
-        return Problem(Location(display), "", f"invalid YAML: {message}")
-    return Problem(
-        Location(display, mark.line + 1, mark.column + 1), "", f"invalid YAML: {message}"
-    )
-
-
 def read_text(path: Path, display: str) -> str:
-    """Read a UTF-8 file (BOM allowed) or raise a located DataError."""
+    """Read a regular UTF-8 file (BOM allowed) of bounded size, or raise a located DataError."""
+
+    def fail(message: str) -> DataError:
+        return DataError([Problem(Location(display), "", message)])
+
     try:
         if path.is_dir():
-            raise DataError([Problem(Location(display), "", "is a folder, expected a file")])
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DataError(
-                [Problem(Location(display), "", f"larger than {MAX_FILE_BYTES >> 20} MiB")]
-            )
+            raise fail("is a folder, expected a file")
+        if not path.exists():
+            raise fail("file not found")
+        if not path.is_file():
+            raise fail("not a regular file (a pipe or device is never read)")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise fail(f"larger than {MAX_FILE_BYTES >> 20} MiB")
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError([Problem(Location(display), "", "file not found")]) from None
     except OSError as exc:
-        raise DataError([Problem(Location(display), "", f"cannot read: {exc.strerror}")]) from None
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
     return _decode(raw, display)
 
 
-def load_yaml(path: Path, display: str) -> YamlFile:
-    """Parse one YAML file into plain data, or raise DataError with every problem found."""
-    text = read_text(path, display)
-    return parse_yaml(text, display)
-
-
 def parse_yaml(text: str, display: str) -> YamlFile:
-    try:
-        root = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        raise DataError([_yaml_problem(exc, display)]) from None
-    except RecursionError:
-        raise DataError([Problem(Location(display), "", "nested too deeply")]) from None
-    if root is None:
-        raise DataError([Problem(Location(display, 1, 1), "", "the file is empty")])
-    walker = _Walker(display)
-    data = walker.walk(root, ())
-    if walker.problems:
-        raise DataError(walker.problems)
-    return YamlFile(display, root, data)
+    """Parse YAML text into plain data, or raise DataError with every problem found."""
+    data, marks = _Builder(display).build(text)
+    return YamlFile(display, text, data, marks)
 
 
-def iter_items(values: Any) -> Iterator[tuple[int, Any]]:
-    """Enumerate a list, or nothing when the value is not one (the model reports the type)."""
-    if isinstance(values, list):
-        yield from enumerate(values)
+def load_yaml(path: Path, display: str) -> YamlFile:
+    """Read and parse one YAML file, or raise DataError with every problem found."""
+    return parse_yaml(read_text(path, display), display)
