@@ -134,7 +134,7 @@ def test_bad_data_exits_2_with_located_lines_and_no_traceback(claims_dir: Path) 
     assert result.exit_code == 2, explain(result)
     assert result.stdout == ""
     assert "beta.yaml:14:13: period: '2025-13': month 13 does not exist" in result.stderr
-    assert "5 problems in the input" in result.stderr
+    assert "5 problems; nothing was changed." in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -13,11 +13,12 @@ import typer
 
 from kzhealth import __version__
 from kzhealth.checker import check_dataset
-from kzhealth.console import make_console, print_problems
+from kzhealth.console import make_console, print_problems, render_plain
 from kzhealth.engine import ConflictKind, find_conflicts
 from kzhealth.errors import DataError, ExitCode
 from kzhealth.loader import Dataset, load_dataset
 from kzhealth.model import Topic
+from kzhealth.output import write_atomic
 from kzhealth.paths import default_claims_dir
 from kzhealth.query import ClaimFilter
 from kzhealth.render import Output, OutputFormat, renderer
@@ -56,6 +57,15 @@ SubjectOpt = Annotated[
         "--subject", help="Only this jurisdiction (KZ) or region (KZ-ALA); KZ includes its regions."
     ),
 ]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file instead of the terminal (atomically; never over a claims file).",
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Let --output replace an existing file.")]
 SearchOpt = Annotated[
     str | None,
     typer.Option("--search", "-s", help="Text to find in id, metric, figure, quote, note."),
@@ -68,7 +78,7 @@ def _fail(message: str | None = None, error: DataError | None = None) -> NoRetur
     if error is not None:
         count = print_problems(console, error.problems)
         noun = "problem" if count == 1 else "problems"
-        console.print(f"kzhealth: {count} {noun} in the input; nothing was changed.", markup=False)
+        console.print(f"kzhealth: {count} {noun}; nothing was changed.", markup=False)
     if message:
         console.print(message, markup=False, highlight=False)
     raise typer.Exit(ExitCode.BAD_INPUT)
@@ -81,7 +91,21 @@ def _load(claims: Path | None) -> Dataset:
         _fail(error=exc)
 
 
-def _emit(output: Output) -> None:
+def _emit(
+    output: Output,
+    target: Path | None = None,
+    *,
+    force: bool = False,
+    dataset: Dataset | None = None,
+) -> None:
+    """Print for people, or write to ``target`` (tables rendered as plain text)."""
+    if target is not None:
+        text = output if isinstance(output, str) else render_plain(output)
+        try:
+            write_atomic(target, text, force=force, protect=dataset.root if dataset else None)
+        except DataError as exc:
+            _fail(error=exc)
+        return
     if isinstance(output, str):
         sys.stdout.write(output)
         sys.stdout.flush()
@@ -138,11 +162,13 @@ def list_claims(
     subject: SubjectOpt = None,
     search: SearchOpt = None,
     fmt: Format = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """List every claim: its figure as written, the range it allows, period, source and quote."""
     dataset = _load(claims)
     selected = _filter(dataset, source, metric, subject, topic, search).claims(dataset)
-    _emit(renderer(fmt).claims(dataset, selected))
+    _emit(renderer(fmt).claims(dataset, selected), output, force=force, dataset=dataset)
 
 
 @app.command()
@@ -160,23 +186,30 @@ def conflicts(
     subject: SubjectOpt = None,
     search: SearchOpt = None,
     fmt: Format = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
     dataset = _load(claims)
     chosen = _filter(dataset, source, metric, subject, topic, search)
     found = chosen.conflicts(find_conflicts(dataset.claims), dataset, kind or ())
-    _emit(renderer(fmt).conflicts(dataset, found))
+    _emit(renderer(fmt).conflicts(dataset, found), output, force=force, dataset=dataset)
 
 
 @app.command()
-def sources(claims: ClaimsDir = None, fmt: Format = OutputFormat.TABLE) -> None:
+def sources(
+    claims: ClaimsDir = None,
+    fmt: Format = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
     """List the source documents with how many claims each carries."""
     dataset = _load(claims)
     counts = dict.fromkeys(dataset.sources, 0)
     for claim in dataset.claims:
         counts[claim.source] = counts.get(claim.source, 0) + 1
     rows = [(s, counts[s.id]) for s in dataset.sources.values()]
-    _emit(renderer(fmt).sources(dataset, rows))
+    _emit(renderer(fmt).sources(dataset, rows), output, force=force, dataset=dataset)
 
 
 @app.command()
@@ -184,6 +217,8 @@ def show(
     item: Annotated[str, typer.Argument(metavar="ID", help="A claim id or a metric id.")],
     claims: ClaimsDir = None,
     fmt: Format = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Show one metric, or one claim, with every figure for that metric across sources."""
     dataset = _load(claims)
@@ -202,7 +237,7 @@ def show(
         close = difflib.get_close_matches(item, [*by_id, *dataset.metrics], n=3)
         hint = f" Did you mean: {', '.join(close)}?" if close else " See `kzhealth list`."
         _fail(f"kzhealth: no claim or metric {item!r}.{hint}")
-    _emit(renderer(fmt).metric(dataset, metric, members))
+    _emit(renderer(fmt).metric(dataset, metric, members), output, force=force, dataset=dataset)
 
 
 @app.command()
@@ -217,6 +252,8 @@ def check(
         ),
     ] = None,
     fmt: Format = OutputFormat.TABLE,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Validate the dataset; with --texts, verify it against the source texts.
 
@@ -226,7 +263,7 @@ def check(
     if texts is not None and not texts.is_dir():
         _fail(f"kzhealth: --texts {texts}: not a folder")
     report = check_dataset(dataset, texts)
-    _emit(renderer(fmt).check(report))
+    _emit(renderer(fmt).check(report), output, force=force, dataset=dataset)
     if not report.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Iterable
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 
 from kzhealth.errors import Problem
 
@@ -26,3 +27,11 @@ def print_problems(console: Console, problems: Iterable[Problem]) -> int:
         console.print(str(problem), markup=False, highlight=False, emoji=False, soft_wrap=True)
         count += 1
     return count
+
+
+def render_plain(renderables: Iterable[RenderableType], width: int = PIPE_WIDTH) -> str:
+    """Renderables as plain text (no colour, no escape codes), for writing to a file."""
+    console = Console(width=width, color_system=None, record=True, file=io.StringIO())
+    for renderable in renderables:
+        console.print(renderable)
+    return console.export_text(styles=False)

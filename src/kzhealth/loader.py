@@ -85,6 +85,10 @@ def _problems(exc: ValidationError, yf: YamlFile, top: type[BaseModel]) -> list[
 
 
 def _validate(yf: YamlFile, model: type[M], problems: list[Problem]) -> M | None:
+    if not isinstance(yf.data, dict):
+        fields = ", ".join(f"{name}:" for name in model.model_fields)
+        problems.append(Problem(yf.locate(()), "", f"expected a mapping with {fields}"))
+        return None
     try:
         return model.model_validate(yf.data)
     except ValidationError as exc:

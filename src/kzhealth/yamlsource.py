@@ -111,6 +111,7 @@ class _Builder:
         self.full = full
         self.problems: list[Problem] = []
         self.marks: dict[Path_, Mark] = {}
+        self.aliases = 0
 
     def problem(self, mark: Mark, path: Path_, message: str) -> None:
         self.problems.append(Problem(Location(self.display, *mark), _field(path), message))
@@ -140,7 +141,13 @@ class _Builder:
                         self.problem(mark, (), "only one YAML document per file")
                         break
         except yaml.MarkedYAMLError as exc:
-            self.problems.append(_yaml_problem(exc, self.display))
+            self.problems.append(_yaml_problem(exc, text, self.display))
+        except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
+            line, column = _line_col(text, exc.position)
+            char = exc.character
+            code = f"U+{ord(char) if isinstance(char, str) else char:04X}"
+            message = f"character {code} is not allowed in YAML"
+            self.problems.append(Problem(Location(self.display, line, column), "", message))
         except yaml.YAMLError as exc:
             self.problems.append(Problem(Location(self.display), "", f"invalid YAML: {exc}"))
         except _Stop as stop:
@@ -205,7 +212,7 @@ class _Builder:
             return ()
         if isinstance(frame.container, list):
             return (*frame.path, len(frame.container))
-        if frame.key is not None:
+        if frame.key is not None and frame.key is not _DROP:
             return (*frame.path, frame.key)
         return frame.path
 
@@ -215,7 +222,9 @@ class _Builder:
         if frame.skip:
             return
         path = self._expected_path(frame)
-        self.problem(mark, path, "aliases (*name) are not supported; write the value out")
+        if not self.aliases:  # one report per file: an alias bomb is hundreds of them
+            self.problem(mark, path, "aliases (*name) are not supported; write every value out")
+        self.aliases += 1
         if isinstance(frame.container, dict) and frame.key is None:
             frame.key = f"*{event.anchor}"  # keep the structure: the alias stood for a key
         self._place(stack, mark, None)
@@ -274,10 +283,16 @@ class _Builder:
         return text
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
+def _line_col(text: str, index: int) -> Mark:
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, display: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     parts = (exc.context, exc.problem)
     message = " ".join(str(p) for p in parts if p) or str(exc).splitlines()[0]
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        message += " (a tab: YAML is indented with spaces only)"
     if mark is None:
         return Problem(Location(display), "", f"invalid YAML: {message}")
     return Problem(
@@ -325,6 +340,11 @@ def parse_yaml(text: str, display: str) -> YamlFile:
     """Parse YAML text into plain data, or raise DataError with every problem found."""
     data, marks = _Builder(display).build(text)
     return YamlFile(display, text, data, marks)
+
+
+def parse_bytes(raw: bytes, display: str) -> YamlFile:
+    """Decode (UTF-8, BOM allowed) and parse, or raise DataError with every problem found."""
+    return parse_yaml(_decode(raw, display), display)
 
 
 def load_yaml(path: Path, display: str) -> YamlFile:

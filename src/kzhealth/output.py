@@ -1,0 +1,60 @@
+"""Writing exports safely: atomically, never over an existing file unless asked, and never over
+a curator's YAML."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from kzhealth.errors import DataError, Location, Problem, display_path
+
+PROTECTED_SUFFIXES = (".yaml", ".yml")
+
+
+def write_atomic(
+    path: Path, text: str, *, force: bool = False, protect: Path | None = None
+) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
+
+    Without ``force`` an existing file is never replaced (the final link fails instead, so two
+    runs cannot race each other into a clobber). A YAML file inside ``protect`` (the claims
+    folder) is never written, even with ``force``.
+    """
+    shown = display_path(path)
+
+    def refuse(message: str) -> DataError:
+        return DataError([Problem(Location(shown), "--output", message)])
+
+    target = path.resolve()
+    protected = protect is not None and target.is_relative_to(protect.resolve())
+    if protected and target.suffix in PROTECTED_SUFFIXES:
+        raise refuse("is a claims file; kzhealth never rewrites a curator's YAML")
+    if target.is_dir():
+        raise refuse("is a folder")
+    if not target.parent.is_dir():
+        raise refuse(f"folder {display_path(target.parent)} does not exist")
+    if target.exists() and not force:
+        raise refuse("already exists; use --force to replace it")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise refuse(f"cannot write there: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            Path(tmp).replace(target)
+        else:
+            try:
+                os.link(tmp, target)  # fails if the target appeared meanwhile: no clobber
+            except FileExistsError:
+                raise refuse("already exists; use --force to replace it") from None
+    except OSError as exc:
+        raise refuse(f"cannot write: {exc.strerror}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            Path(tmp).unlink()

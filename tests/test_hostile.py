@@ -1,0 +1,307 @@
+"""Hostile and broken input: never a crash, never a silent pass, never a lost edit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import explain, run
+from kzhealth import yamlsource
+from kzhealth.errors import DataError
+from kzhealth.loader import load_dataset
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HOSTILE = FIXTURES / "hostile"
+
+# Each hostile file replaces beta.yaml in a valid claims folder: (file, located message).
+CASES = [
+    ("alias_bomb.yaml", "beta.yaml:3:8: b.0: aliases (*name) are not supported"),
+    ("binary_garbage.yaml", "beta.yaml:1:1: not valid UTF-8"),
+    ("empty_document.yaml", "beta.yaml:1:1: the file is empty"),
+    ("escape_in_quote.yaml", "beta.yaml:11:12: claims.0.quote: control character U+001B"),
+    ("invalid_utf8.yaml", "beta.yaml:3:12: not valid UTF-8"),
+    ("list_root.yaml", "beta.yaml:1:1: expected a mapping with source:, claims:, ignored:"),
+    ("merge_key.yaml", "beta.yaml:4:5: claims.0: merge keys (<<) are not supported"),
+    ("non_finite.yaml", "beta.yaml:7:12: value: '.inf' is not a number"),
+    ("nul_byte.yaml", "beta.yaml:1:13: character U+0000 is not allowed in YAML"),
+    (
+        "python_tag.yaml",
+        "beta.yaml:1:9: source: tag 'tag:yaml.org,2002:python/object/apply:os.system'",
+    ),
+    ("scalar_root.yaml", "beta.yaml:1:1: expected a mapping"),
+    ("tabs.yaml", "beta.yaml:3:1: invalid YAML: while scanning for the next token"),
+    ("two_documents.yaml", "beta.yaml:3:1: only one YAML document per file"),
+]
+
+
+@pytest.fixture
+def claims_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "claims"
+    shutil.copytree(FIXTURES / "valid", root)
+    return root
+
+
+def located(root: Path, *args: str) -> tuple[int, str]:
+    result = run("list", "--claims", str(root), "-f", "json", *args)
+    assert "Traceback" not in result.stderr, explain(result)
+    if result.exit_code != 0:
+        assert result.stdout == "", explain(result)
+    return result.exit_code, result.stderr
+
+
+def test_every_hostile_fixture_has_a_case() -> None:
+    """The fixture folder and the case table list the same files."""
+    assert sorted(p.name for p in HOSTILE.iterdir()) == sorted(name for name, _ in CASES)
+
+
+@pytest.mark.parametrize(("name", "message"), CASES, ids=[c[0] for c in CASES])
+def test_hostile_file_is_a_located_error(claims_dir: Path, name: str, message: str) -> None:
+    """Each hostile file ends in exit 2 with its located message, and nothing else runs."""
+    shutil.copy(HOSTILE / name, claims_dir / "beta.yaml")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert message in stderr
+
+
+def test_python_tag_is_never_constructed(claims_dir: Path, tmp_path: Path) -> None:
+    """An !!python/object/apply tag is refused without running its payload."""
+    marker = tmp_path / "pwned"
+    (claims_dir / "beta.yaml").write_text(
+        f'source: !!python/object/apply:os.system ["touch {marker}"]\nclaims: []\n', "utf-8"
+    )
+    code, _ = located(claims_dir)
+    assert code == 2
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("opening", ["[", "{a: ", "- "])
+def test_deep_nesting_is_refused_quickly(claims_dir: Path, opening: str) -> None:
+    """100,000 levels of flow or block nesting stop at the depth limit, fast, no crash."""
+    depth = 100_000
+    # "- - - x" nests compact block sequences; "[[[" and "{a: {a: " nest flow collections.
+    body = "\n" + "- " * depth + "x" if opening == "- " else opening * depth
+    (claims_dir / "beta.yaml").write_text(f"source: beta\nclaims: {body}\n", "utf-8")
+    started = time.monotonic()
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert f"nested deeper than {yamlsource.MAX_DEPTH} levels" in stderr
+    assert time.monotonic() - started < 10  # a hang guard, not a speed target
+
+
+def test_very_long_scalar_is_refused(claims_dir: Path) -> None:
+    """A value over the scalar limit is refused with its location."""
+    long = "x" * (yamlsource.MAX_SCALAR_CHARS + 1)
+    (claims_dir / "beta.yaml").write_text(f"source: beta\nclaims: []\nnote: {long}\n", "utf-8")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "beta.yaml:3:7: note: longer than 100,000 characters" in stderr
+
+
+def test_file_over_the_size_limit_is_refused(
+    claims_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file larger than the limit is refused before it is read (limit lowered for the test)."""
+    monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 1024)
+    (claims_dir / "beta.yaml").write_text("source: beta\nclaims: []\n" + "# pad\n" * 400, "utf-8")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "beta.yaml: larger than 0 MiB" in stderr or "larger than" in stderr
+
+
+def test_too_many_problems_stop_with_a_bound(claims_dir: Path) -> None:
+    """A file full of errors reports a bounded number of them and says it stopped."""
+    body = "source: beta\nclaims: []\n" + "".join(f"k: {i}\n" for i in range(1000))
+    (claims_dir / "beta.yaml").write_text(body, "utf-8")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert f"more than {yamlsource.MAX_PROBLEMS} problems; fix these first" in stderr
+    assert stderr.count("duplicate key") < yamlsource.MAX_PROBLEMS + 1
+
+
+def test_directory_named_like_a_claims_file(claims_dir: Path) -> None:
+    """A folder called x.yaml is reported, not crashed on."""
+    (claims_dir / "x.yaml").mkdir()
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "x.yaml: is a folder, expected a file" in stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_named_pipe_is_never_read(claims_dir: Path) -> None:
+    """A FIFO called x.yaml would block a reader forever: it is refused unread."""
+    os.mkfifo(claims_dir / "x.yaml")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "x.yaml: not a regular file" in stderr
+
+
+def test_dangling_symlink(claims_dir: Path) -> None:
+    """A symlink to nothing is 'file not found' at its name."""
+    (claims_dir / "x.yaml").symlink_to(claims_dir / "missing.yaml")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "x.yaml: file not found" in stderr
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(claims_dir: Path) -> None:
+    """A file without read permission is a located error."""
+    (claims_dir / "beta.yaml").chmod(0)
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "beta.yaml: cannot read" in stderr
+
+
+def test_missing_claims_folder(tmp_path: Path) -> None:
+    """A --claims folder that does not exist is exit 2, named."""
+    code, stderr = located(tmp_path / "nowhere")
+    assert code == 2
+    assert "nowhere: claims folder not found" in stderr
+
+
+@pytest.mark.parametrize("file", ["../outside.txt", "/etc/passwd", ".."])
+def test_source_file_outside_the_texts_folder_is_refused(claims_dir: Path, file: str) -> None:
+    """A source `file` with a path in it is refused at load time, located."""
+    text = (
+        (claims_dir / "sources.yaml")
+        .read_text("utf-8")
+        .replace("file: alpha.txt", f"file: '{file}'")
+    )
+    (claims_dir / "sources.yaml").write_text(text, "utf-8")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "sources.yaml:6:11: file: a file name only, inside the texts folder" in stderr
+
+
+def test_windows_line_ends_and_bom_load(claims_dir: Path) -> None:
+    """Files saved on Windows (BOM, CRLF) load like any other."""
+    for path in claims_dir.glob("*.yaml"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    assert len(load_dataset(claims_dir).claims) == 4
+
+
+HOSTILE_QUOTE = r"[bold red]Dropped[/] [link=http://evil]x[/link] \[not markup] C:\new"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
+def test_markup_and_bidi_in_data_stay_literal_in_every_format(claims_dir: Path, fmt: str) -> None:
+    """Markup in a quote never styles output; JSON and CSV keep it exactly as written."""
+    text = (claims_dir / "alpha.yaml").read_text("utf-8")
+    text = text.replace("quote: Infant mortality dropped by 20.2%.", f"quote: '{HOSTILE_QUOTE}'")
+    (claims_dir / "alpha.yaml").write_text(text, "utf-8")
+    result = run(
+        "list", "--claims", str(claims_dir), "--source", "alpha", "-f", fmt, env={"COLUMNS": "400"}
+    )
+    assert result.exit_code == 0, explain(result)
+    out = result.stdout
+    assert "\x1b" not in out
+    if fmt == "json":
+        quote = json.loads(out)["claims"][0]["quote"]
+        assert quote == HOSTILE_QUOTE
+    elif fmt == "csv":
+        assert next(csv.DictReader(io.StringIO(out)))["quote"] == HOSTILE_QUOTE
+    elif fmt == "markdown":  # Markdown escapes backslashes so that they render as written
+        assert HOSTILE_QUOTE.replace("\\", "\\\\") in out
+    else:
+        assert HOSTILE_QUOTE in out
+
+
+def test_bidi_control_in_data_is_refused(claims_dir: Path) -> None:
+    """A right-to-left override (which can hide text in a terminal) is refused, located."""
+    text = (claims_dir / "alpha.yaml").read_text("utf-8")
+    text = text.replace("quote: Infant mortality dropped by 20.2%.", 'quote: "20.2% \\u202e%2.02"')
+    (claims_dir / "alpha.yaml").write_text(text, "utf-8")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert "alpha.yaml:11:12: claims.0.quote: control character U+202E is not allowed" in stderr
+
+
+def test_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    """`kzhealth list | head -1`: no traceback, the conventional SIGPIPE status."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kzhealth", "list", "-f", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    code = proc.wait(timeout=60)
+    assert stderr == ""
+    assert code in (-13, 141)
+
+
+def test_interrupt_exits_130_without_traceback(
+    claims_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while loading ends with status 130 and no traceback."""
+
+    def interrupted(_root: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("kzhealth.cli.load_dataset", interrupted)
+    result = run("list", "--claims", str(claims_dir))
+    assert result.exit_code == 130
+    assert "Traceback" not in result.stderr
+
+
+def test_output_is_atomic_and_never_clobbers(claims_dir: Path, tmp_path: Path) -> None:
+    """--output writes once, refuses to overwrite without --force, leaves no temp file."""
+    target = tmp_path / "out" / "conflicts.json"
+    target.parent.mkdir()
+    first = run("conflicts", "--claims", str(claims_dir), "-f", "json", "-o", str(target))
+    assert first.exit_code == 0, explain(first)
+    assert json.loads(target.read_text("utf-8"))["conflicts"]
+    target.write_text("curator notes", "utf-8")
+    again = run("conflicts", "--claims", str(claims_dir), "-f", "json", "-o", str(target))
+    assert again.exit_code == 2
+    assert "already exists; use --force" in again.stderr
+    assert target.read_text("utf-8") == "curator notes"
+    forced = run(
+        "conflicts", "--claims", str(claims_dir), "-f", "json", "-o", str(target), "--force"
+    )
+    assert forced.exit_code == 0, explain(forced)
+    assert json.loads(target.read_text("utf-8"))["conflicts"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["conflicts.json"]
+
+
+def test_table_output_to_file_is_plain_text(claims_dir: Path, tmp_path: Path) -> None:
+    """A table written with --output has no colour codes."""
+    target = tmp_path / "report.txt"
+    result = run(
+        "conflicts", "--claims", str(claims_dir), "-o", str(target), env={"FORCE_COLOR": "1"}
+    )
+    assert result.exit_code == 0, explain(result)
+    text = target.read_text("utf-8")
+    assert "recycled" in text
+    assert "\x1b" not in text
+
+
+def test_claims_yaml_is_never_overwritten(claims_dir: Path) -> None:
+    """Even with --force, kzhealth will not write over a curator's YAML."""
+    before = (claims_dir / "alpha.yaml").read_bytes()
+    result = run(
+        "list", "--claims", str(claims_dir), "-o", str(claims_dir / "alpha.yaml"), "--force"
+    )
+    assert result.exit_code == 2
+    assert "never rewrites a curator's YAML" in result.stderr
+    assert (claims_dir / "alpha.yaml").read_bytes() == before
+
+
+def test_loader_raises_only_dataerror_for_a_bad_folder(claims_dir: Path) -> None:
+    """The library's own error type carries every problem (used by the property tests too)."""
+    (claims_dir / "beta.yaml").write_bytes(b"\xff\xfe")
+    with pytest.raises(DataError):
+        load_dataset(claims_dir)
