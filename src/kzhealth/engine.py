@@ -121,38 +121,31 @@ def _label(claim: Claim) -> str:
     return f"{claim.id} {claim.value_label()} {claim.interval} for {claim.period.label()}"
 
 
-def _count(claims: list[Claim], *keys: Callable[[Claim], Hashable]) -> Counter[Hashable]:
-    return Counter(tuple(k(c) for k in keys) for c in claims)
+def _partners(claims: list[Claim]) -> tuple[list[Claim], list[Claim]]:
+    """Claims with a partner from another source, for another period, whose value is the same
+    (recycled), and those with one whose value differs too (different period).
 
-
-def _src(c: Claim) -> Hashable:
-    return c.source
-
-
-def _differing(claims: list[Claim], same_value: bool) -> list[Claim]:
-    """Claims with a partner from another source, for another period, whose value is
-    the same (``same_value``) or differs. Inclusion-exclusion over counters: linear."""
+    Counting by inclusion-exclusion over dictionaries keeps this linear: the partners of ``c``
+    that differ in source, period and value are all claims, less those sharing its source, its
+    period or its value, plus those sharing two of them, less those sharing all three.
+    """
+    sources = [c.source for c in claims]
+    periods = [_period(c) for c in claims]
+    values = [_value(c) for c in claims]
     n = len(claims)
-    s = _count(claims, _src)
-    p = _count(claims, _period)
-    v = _count(claims, _value)
-    sp = _count(claims, _src, _period)
-    sv = _count(claims, _src, _value)
-    pv = _count(claims, _period, _value)
-    spv = _count(claims, _src, _period, _value)
-    out = []
-    for c in claims:
-        ks, kp, kv = _src(c), _period(c), _value(c)
-        if same_value:  # same value, other source, other period
-            partners = v[(kv,)] - sv[(ks, kv)] - pv[(kp, kv)] + spv[(ks, kp, kv)]
-        else:  # other value, other source, other period
-            partners = (
-                n - s[(ks,)] - p[(kp,)] - v[(kv,)]
-                + sp[(ks, kp)] + sv[(ks, kv)] + pv[(kp, kv)] - spv[(ks, kp, kv)]
-            )  # fmt: skip
-        if partners > 0:
-            out.append(c)
-    return out
+    s, p, v = Counter(sources), Counter(periods), Counter(values)
+    sp = Counter(zip(sources, periods, strict=True))
+    sv = Counter(zip(sources, values, strict=True))
+    pv = Counter(zip(periods, values, strict=True))
+    spv = Counter(zip(sources, periods, values, strict=True))
+    recycled, differing = [], []
+    for c, ks, kp, kv in zip(claims, sources, periods, values, strict=True):
+        shared = spv[(ks, kp, kv)]
+        if v[kv] - sv[(ks, kv)] - pv[(kp, kv)] + shared > 0:
+            recycled.append(c)
+        if n - s[ks] - p[kp] - v[kv] + sp[(ks, kp)] + sv[(ks, kv)] + pv[(kp, kv)] - shared > 0:
+            differing.append(c)
+    return recycled, differing
 
 
 def _cross_source_gap(claims: list[Claim]) -> bool:
@@ -190,7 +183,7 @@ def _classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
         if len(same_period) < 2:
             continue
         period = same_period[0].period.label()
-        for source_claims in _by(same_period, _src).values():
+        for source_claims in _by(same_period, lambda c: c.source).values():
             if len(source_claims) > 1 and common([c.base_interval for c in source_claims]) is None:
                 ranges = "; ".join(_label(c) for c in source_claims)
                 why = f"one source, one period ({period}), ranges that share no value: {ranges}"
@@ -204,7 +197,7 @@ def _classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
                 _conflict(ConflictKind.CONTRADICTION, Severity.MEDIUM, key, same_period, why)
             )
 
-    recycled = _differing(stated, same_value=True)
+    recycled, differing = _partners(stated)
     for same_value in _by(recycled, _value).values():
         figure = same_value[0].value_label()
         periods = "; ".join(f"{c.id}: {c.period.label()}" for c in same_value)
@@ -214,7 +207,6 @@ def _classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
             why += f"; the qualifiers disagree too, ranges share no value: {ranges}"
         found.append(_conflict(ConflictKind.RECYCLED, Severity.MEDIUM, key, same_value, why))
 
-    differing = _differing(stated, same_value=False)
     if differing:
         ranges = "; ".join(_label(c) for c in differing)
         why = f"the figures differ, and so do their periods: {ranges}"

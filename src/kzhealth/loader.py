@@ -96,9 +96,9 @@ def _validate(yf: YamlFile, model: type[M], problems: list[Problem]) -> M | None
         return None
 
 
-def _read(path: Path, problems: list[Problem]) -> YamlFile | None:
+def _read(path: Path, shown: str, problems: list[Problem]) -> YamlFile | None:
     try:
-        return load_yaml(path, display_path(path))
+        return load_yaml(path, str(Path(shown) / path.name))
     except DataError as exc:
         problems.extend(exc.problems)
         return None
@@ -158,7 +158,7 @@ def load_dataset(root: Path) -> Dataset:
     source_where: dict[str, Location] = {}
     metrics: dict[str, Metric] = {}
     for name, model in ((SOURCES_FILE, SourcesFile), (METRICS_FILE, MetricsFile)):
-        yf = _read(root / name, problems)
+        yf = _read(root / name, shown, problems)
         parsed = _validate(yf, model, problems) if yf else None
         if yf is None or parsed is None:
             continue
@@ -177,7 +177,7 @@ def load_dataset(root: Path) -> Dataset:
     ignored: dict[str, list[tuple[Ignored, Location]]] = {}
     ids: list[tuple[str, Location]] = []
     for path in claim_files(root):
-        yf = _read(path, problems)
+        yf = _read(path, shown, problems)
         if yf is None:
             continue
         _inject_source(yf, problems)
@@ -193,8 +193,7 @@ def load_dataset(root: Path) -> Dataset:
                 )
             )
         ignored.setdefault(parsed_file.source, []).extend(
-            (item, yf.locate(("ignored", i, "figure")))
-            for i, item in enumerate(parsed_file.ignored)
+            (item, yf.locate(("ignored", i))) for i, item in enumerate(parsed_file.ignored)
         )
         for i, claim in enumerate(parsed_file.claims):
             ids.append((claim.id, yf.locate(("claims", i))))

@@ -85,6 +85,10 @@ def _field(path: Path_) -> str:
     return ".".join(str(p) for p in path)
 
 
+_SCALAR, _ALIAS = yaml.ScalarEvent, yaml.AliasEvent
+_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_DOC_START, _STREAM_END = yaml.DocumentStartEvent, yaml.StreamEndEvent
 _DROP = "\0drop"  # a rejected key: its value is read (to find its problems) but not kept
 
 
@@ -123,23 +127,32 @@ class _Builder:
         self.root = _Frame(root, ())
         stack: list[_Frame] = [self.root]
         documents = 0
+        # Control characters can only reach a value through the raw text or a double-quoted
+        # escape ("\e"); when the text has none, only double-quoted scalars need a look.
+        raw_control = _CONTROL.search(text) is not None
+        parser = _Loader(text)
         try:
-            for event in yaml.parse(text, Loader=_Loader):
-                kind = type(event)
-                if kind is yaml.ScalarEvent:
+            get_event = parser.get_event
+            while True:
+                event = get_event()
+                kind = event.__class__
+                if kind is _SCALAR:
+                    if self.fast_scalar(event, stack[-1], raw_control):
+                        continue
                     self.scalar(event, stack)
-                elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                    self.start(event, stack, kind is yaml.MappingStartEvent)
-                elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                elif kind is _MAP_START or kind is _SEQ_START:
+                    self.start(event, stack, kind is _MAP_START)
+                elif kind is _MAP_END or kind is _SEQ_END:
                     stack.pop()
-                elif kind is yaml.AliasEvent:
+                elif kind is _ALIAS:
                     self.alias(event, stack)
-                elif kind is yaml.DocumentStartEvent:
+                elif kind is _DOC_START:
                     documents += 1
                     if documents > 1:
-                        mark = _mark(event)
-                        self.problem(mark, (), "only one YAML document per file")
+                        self.problem(_mark(event), (), "only one YAML document per file")
                         break
+                elif kind is _STREAM_END:
+                    break
         except yaml.MarkedYAMLError as exc:
             self.problems.append(_yaml_problem(exc, text, self.display))
         except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
@@ -152,11 +165,45 @@ class _Builder:
             self.problems.append(Problem(Location(self.display), "", f"invalid YAML: {exc}"))
         except _Stop as stop:
             self.problems.append(Problem(Location(self.display), "", str(stop)))
+        finally:
+            parser.dispose()
         if self.problems:
             raise DataError(self.problems)
         if not root:
             raise DataError([Problem(Location(self.display, 1, 1), "", "the file is empty")])
         return root[0], self.marks
+
+    def fast_scalar(self, event: Any, frame: _Frame, raw_control: bool) -> bool:
+        """The common case, a plain key or an untagged value in a mapping, inline; False to
+        leave anything unusual to ``scalar`` and ``key``."""
+        container = frame.container
+        if frame.skip or container.__class__ is not dict or event.tag is not None:
+            return False
+        value: str = event.value
+        if len(value) > MAX_SCALAR_CHARS or (
+            (raw_control or event.style == '"') and _CONTROL.search(value)
+        ):
+            return False
+        key = frame.key
+        if key is None:
+            if not event.implicit[0] or value == "<<" or value in container:
+                return False
+            frame.key = value
+            if self.full:
+                frame.key_mark = _mark(event)
+            return True
+        if key is _DROP:
+            return False
+        container[key] = None if (event.implicit[0] and value in _NULLS) else value
+        frame.key = None
+        if self.full:
+            path = (*frame.path, key)
+            self.marks[path] = _mark(event)
+            if frame.key_mark:
+                self.marks[("key", *path)] = frame.key_mark
+        elif len(frame.path) < 2:
+            self.marks[(*frame.path, key)] = _mark(event)
+        return True
 
     def _place(self, stack: list[_Frame], mark: Mark, value: Any) -> Path_ | None:
         """Attach a value to the innermost container; its path, or None when it is dropped."""

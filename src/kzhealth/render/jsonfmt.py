@@ -14,7 +14,8 @@ from kzhealth.render.records import check_record, claim_record, conflict_record,
 
 def _dump(payload: dict[str, Any]) -> str:
     # ensure_ascii=False keeps Cyrillic readable; json still escapes every control character.
-    return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"
+    # No indent: the C encoder is ten times faster, and scripts (or `jq`) do not need it.
+    return json.dumps(payload, ensure_ascii=False) + "\n"
 
 
 def claims(dataset: Dataset, items: list[Claim]) -> str:
@@ -26,7 +27,8 @@ def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
 
 
 def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
-    return _dump({"conflicts": [conflict_record(dataset, c) for c in items]})
+    seen: dict[str, dict[str, Any]] = {}
+    return _dump({"conflicts": [conflict_record(dataset, c, seen) for c in items]})
 
 
 def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:

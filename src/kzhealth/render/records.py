@@ -30,7 +30,11 @@ def source_record(source: Source, count: int) -> dict[str, Any]:
     return record
 
 
-def conflict_record(dataset: Dataset, conflict: Conflict) -> dict[str, Any]:
+def conflict_record(
+    dataset: Dataset, conflict: Conflict, seen: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A conflict as data; ``seen`` reuses the record of a claim met in an earlier conflict."""
+    seen = {} if seen is None else seen
     key = conflict.key
     return {
         "kind": conflict.kind.value,
@@ -43,7 +47,10 @@ def conflict_record(dataset: Dataset, conflict: Conflict) -> dict[str, Any]:
         "goal": key.goal,
         "grouped_because": conflict.grouped,
         "why": conflict.why,
-        "claims": [claim_record(dataset, c) for c in conflict.claims],
+        "claims": [
+            seen[c.id] if c.id in seen else seen.setdefault(c.id, claim_record(dataset, c))
+            for c in conflict.claims
+        ],
     }
 
 
