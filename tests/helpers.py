@@ -9,6 +9,8 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from kzhealth.cli import app
+from kzhealth.model import Claim
+from kzhealth.schema import ClaimIn
 
 SHA = "0" * 64
 
@@ -47,6 +49,11 @@ def claim(cid: str, **extra: Any) -> dict[str, Any]:
     }
     base.update(extra)
     return {k: v for k, v in base.items() if v is not None}
+
+
+def make_claim(cid: str, source_id: str = "src-a", **fields: Any) -> Claim:
+    """A claim record validated through the schema, as the loader makes them."""
+    return ClaimIn.model_validate({**claim(cid, **fields), "source": source_id}).record()
 
 
 def write_dataset(

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import claim, explain, metric, run, source, write_dataset
+from helpers import claim, explain, make_claim, metric, run, source, write_dataset
 from kzhealth.checker import check_dataset, figure_matches
 from kzhealth.figures import normalise, read_figure, tokens
 from kzhealth.loader import load_dataset
-from kzhealth.model import Claim
 
 SEEDS = Path(__file__).parents[2] / "shared" / "seeds"
 TEXT = (
@@ -118,7 +117,7 @@ def test_tokens_find_numbers_words_and_ordinals() -> None:
 )
 def test_figure_matches_value_and_unit(fields: dict[str, str], problem: str | None) -> None:
     """The written figure must say what value and unit say."""
-    c = Claim.model_validate({**claim("c", **fields), "source": "s"})
+    c = make_claim("c", "s", **fields)
     result = figure_matches(read_figure(c.figure), c)
     if problem is None:
         assert result is None

@@ -23,8 +23,15 @@ def test_every_command_has_help_and_is_documented(command: str) -> None:
     """`kzhealth CMD --help` works and the README names `kzhealth CMD`."""
     result = run(command, "--help")
     assert result.exit_code == 0, explain(result)
-    assert "--claims" in result.stdout
-    assert f"kzhealth {command}" in README
+    group = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    subcommands = getattr(group, "commands", {})
+    if subcommands:  # a group such as `cache`: each of its commands is documented
+        for sub in subcommands:
+            assert run(command, sub, "--help").exit_code == 0
+            assert f"kzhealth {command} {sub}" in README
+    else:
+        assert "--claims" in result.stdout
+        assert f"kzhealth {command}" in README
 
 
 def test_quickstart_is_two_commands() -> None:

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import claim
+from helpers import make_claim
 from kzhealth.engine import ConflictKind, Severity, find_conflicts, group, group_key
 from kzhealth.model import Claim
 
 
 def make(cid: str, source: str = "src-a", **fields: Any) -> Claim:
-    return Claim.model_validate({**claim(cid, **fields), "source": source})
+    return make_claim(cid, source, **fields)
 
 
 def kinds(claims: list[Claim]) -> list[tuple[str, str, list[str]]]:

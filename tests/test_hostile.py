@@ -248,7 +248,7 @@ def test_interrupt_exits_130_without_traceback(
 ) -> None:
     """Ctrl-C while loading ends with status 130 and no traceback."""
 
-    def interrupted(_root: Path) -> None:
+    def interrupted(*_args: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("kzhealth.cli.load_dataset", interrupted)

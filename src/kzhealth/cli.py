@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from kzhealth import __version__
+from kzhealth.cache import Cache, default_cache_dir
 from kzhealth.checker import check_dataset
 from kzhealth.console import make_console, print_problems, render_plain
 from kzhealth.engine import ConflictKind, find_conflicts
@@ -57,6 +58,14 @@ SubjectOpt = Annotated[
         "--subject", help="Only this jurisdiction (KZ) or region (KZ-ALA); KZ includes its regions."
     ),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        envvar="KZHEALTH_NO_CACHE",
+        help="Parse every file again; neither read nor write the cache.",
+    ),
+]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -84,9 +93,10 @@ def _fail(message: str | None = None, error: DataError | None = None) -> NoRetur
     raise typer.Exit(ExitCode.BAD_INPUT)
 
 
-def _load(claims: Path | None) -> Dataset:
+def _load(claims: Path | None, no_cache: bool = False) -> Dataset:
+    cache = None if no_cache else Cache(default_cache_dir())
     try:
-        return load_dataset(claims or default_claims_dir())
+        return load_dataset(claims or default_claims_dir(), cache)
     except DataError as exc:
         _fail(error=exc)
 
@@ -164,9 +174,10 @@ def list_claims(
     fmt: Format = OutputFormat.TABLE,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """List every claim: its figure as written, the range it allows, period, source and quote."""
-    dataset = _load(claims)
+    dataset = _load(claims, no_cache)
     selected = _filter(dataset, source, metric, subject, topic, search).claims(dataset)
     _emit(renderer(fmt).claims(dataset, selected), output, force=force, dataset=dataset)
 
@@ -188,9 +199,10 @@ def conflicts(
     fmt: Format = OutputFormat.TABLE,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
-    dataset = _load(claims)
+    dataset = _load(claims, no_cache)
     chosen = _filter(dataset, source, metric, subject, topic, search)
     found = chosen.conflicts(find_conflicts(dataset.claims), dataset, kind or ())
     _emit(renderer(fmt).conflicts(dataset, found), output, force=force, dataset=dataset)
@@ -202,9 +214,10 @@ def sources(
     fmt: Format = OutputFormat.TABLE,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """List the source documents with how many claims each carries."""
-    dataset = _load(claims)
+    dataset = _load(claims, no_cache)
     counts = dict.fromkeys(dataset.sources, 0)
     for claim in dataset.claims:
         counts[claim.source] = counts.get(claim.source, 0) + 1
@@ -219,9 +232,10 @@ def show(
     fmt: Format = OutputFormat.TABLE,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Show one metric, or one claim, with every figure for that metric across sources."""
-    dataset = _load(claims)
+    dataset = _load(claims, no_cache)
     by_id = {c.id: c for c in dataset.claims}
     if item in dataset.metrics:
         metric = dataset.metrics[item]
@@ -254,18 +268,37 @@ def check(
     fmt: Format = OutputFormat.TABLE,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Validate the dataset; with --texts, verify it against the source texts.
 
     Exit 0 when all holds, 1 when a check fails, 2 for unusable input.
     """
-    dataset = _load(claims)
+    dataset = _load(claims, no_cache)
     if texts is not None and not texts.is_dir():
         _fail(f"kzhealth: --texts {texts}: not a folder")
     report = check_dataset(dataset, texts)
     _emit(renderer(fmt).check(report), output, force=force, dataset=dataset)
     if not report.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+cache_app = typer.Typer(help="The cache of validated files (see the README).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cache entry."""
+    folder = default_cache_dir()
+    removed = Cache(folder).clear()
+    make_console(stderr=True).print(f"removed {removed} cache files from {folder}", markup=False)
+
+
+@cache_app.command("dir")
+def cache_dir() -> None:
+    """Print the cache folder (KZHEALTH_CACHE_DIR, or the platform's user cache folder)."""
+    typer.echo(str(default_cache_dir()))
 
 
 def main() -> None:

@@ -1,31 +1,31 @@
-"""Load a claims folder into a validated Dataset, or raise DataError with every problem in it."""
+"""Load a claims folder into a validated Dataset, or raise DataError with every problem in it.
+
+Each file is read, hashed, and then either taken from the cache (when one is given and holds
+that exact content) or parsed and validated; a file with problems is never cached. Cross-file
+checks - sources and metrics that claims refer to, units that suit their metric, duplicate ids -
+run on the merged result every time.
+"""
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from kzhealth.errors import DataError, Location, Problem, display_path
-from kzhealth.model import (
-    Claim,
-    ClaimsFile,
-    Ignored,
-    Metric,
-    MetricsFile,
-    Source,
-    SourcesFile,
-)
-from kzhealth.units import get_unit
-from kzhealth.yamlsource import YamlFile, load_yaml
+from kzhealth.model import Claim, Ignored, Metric, Source
+from kzhealth.yamlsource import Mark, YamlFile, parse_bytes, read_bytes
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from kzhealth.cache import Cache
 
 SOURCES_FILE = "sources.yaml"
 METRICS_FILE = "metrics.yaml"
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -37,71 +37,62 @@ class Dataset:
     metrics: dict[str, Metric]
     claims: list[Claim]
     ignored: dict[str, list[tuple[Ignored, Location]]] = field(default_factory=dict)
-    where: dict[str, Location] = field(default_factory=dict)  # claim id -> its `id` line
-    source_where: dict[str, Location] = field(default_factory=dict)  # source id -> its `id` line
-
-    def claims_of(self, source_id: str) -> list[Claim]:
-        return [c for c in self.claims if c.source == source_id]
+    where: dict[str, Location] = field(default_factory=dict)  # claim id -> where it starts
+    source_where: dict[str, Location] = field(default_factory=dict)  # source id -> its entry
 
 
-def _fields(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)
+@dataclass
+class _File:
+    """What one valid file holds: records and where each starts (line, column)."""
+
+    path: Path
+    display: str
+    records: list[Any]
+    marks: list[Mark]
+    source: str = ""  # claims files: the source they belong to, and where it is named
+    source_mark: Mark = (0, 0)
+    ignored: list[Ignored] = field(default_factory=list)
+    ignored_marks: list[Mark] = field(default_factory=list)
+
+    def at(self, mark: Mark) -> Location:
+        return Location(self.display, *mark)
+
+    def locate(self, loc: tuple[str | int, ...]) -> Location:
+        """The exact position of a field: the file is parsed again, which only errors need."""
+        try:
+            return parse_bytes(read_bytes(self.path, self.display), self.display).locate(loc)
+        except DataError:
+            return Location(self.display)
 
 
-def _model_at(loc: tuple[int | str, ...], top: type[BaseModel]) -> type[BaseModel]:
-    """Which record a pydantic error location points into, for 'did you mean' suggestions."""
-    nested: dict[str, type[BaseModel]] = {
-        "sources": Source,
-        "metrics": Metric,
-        "claims": Claim,
-        "ignored": Ignored,
-    }
-    model: type[BaseModel] = top
-    for step in loc:
-        if isinstance(step, str) and step in nested and model is top:
-            model = nested[step]
-    return model
+# --- validation of one file (pydantic is imported only here, only on a cache miss) ---------
 
 
 def _problems(exc: ValidationError, yf: YamlFile, top: type[BaseModel]) -> list[Problem]:
+    from kzhealth import schema  # noqa: PLC0415
+
+    nested: dict[str, type[BaseModel]] = {
+        "sources": schema.SourceIn,
+        "metrics": schema.MetricIn,
+        "claims": schema.ClaimIn,
+        "ignored": schema.IgnoredIn,
+    }
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
         name = next((str(s) for s in reversed(loc) if isinstance(s, str)), "")
-        kind = err["type"]
         message = str(err["msg"]).removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            known = _fields(_model_at(loc[:-1], top))
+        if err["type"] == "extra_forbidden":
+            inner = nested.get(str(loc[0]), top) if len(loc) > 2 else top
+            known = list(inner.model_fields)
             close = difflib.get_close_matches(name, known, n=1)
-            hint = (
-                f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(known)}"
-            )
-            problems.append(Problem(yf.locate(loc, key=True), name, f"unknown field{hint}"))
-        elif kind == "missing":
+            hint = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(known)}"
+            problems.append(Problem(yf.locate(loc, key=True), name, f"unknown field; {hint}"))
+        elif err["type"] == "missing":
             problems.append(Problem(yf.locate(loc[:-1]), name, "required field is missing"))
         else:
             problems.append(Problem(yf.locate(loc), name, message))
     return problems
-
-
-def _validate(yf: YamlFile, model: type[M], problems: list[Problem]) -> M | None:
-    if not isinstance(yf.data, dict):
-        fields = ", ".join(f"{name}:" for name in model.model_fields)
-        problems.append(Problem(yf.locate(()), "", f"expected a mapping with {fields}"))
-        return None
-    try:
-        return model.model_validate(yf.data)
-    except ValidationError as exc:
-        problems.extend(_problems(exc, yf, model))
-        return None
-
-
-def _read(path: Path, shown: str, problems: list[Problem]) -> YamlFile | None:
-    try:
-        return load_yaml(path, str(Path(shown) / path.name))
-    except DataError as exc:
-        problems.extend(exc.problems)
-        return None
 
 
 def _inject_source(yf: YamlFile, problems: list[Problem]) -> None:
@@ -114,14 +105,114 @@ def _inject_source(yf: YamlFile, problems: list[Problem]) -> None:
         if not isinstance(claim, dict):
             continue
         if "source" in claim:
+            where = yf.locate(("claims", i, "source"), key=True)
             problems.append(
-                Problem(
-                    yf.locate(("claims", i, "source"), key=True),
-                    "source",
-                    "set once at the top of the file, not per claim",
-                )
+                Problem(where, "source", "set once at the top of the file, not per claim")
             )
         claim["source"] = source if isinstance(source, str) else "-"
+
+
+def _parse(path: Path, display: str, raw: bytes, kind: str) -> _File:
+    """Parse and validate one file into records; DataError with every problem otherwise."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from kzhealth import schema  # noqa: PLC0415
+
+    yf = parse_bytes(raw, display)
+    models: dict[str, type[BaseModel]] = {
+        "sources": schema.SourcesFile, "metrics": schema.MetricsFile, "claims": schema.ClaimsFile,
+    }  # fmt: skip
+    model = models[kind]
+    problems: list[Problem] = []
+    if not isinstance(yf.data, dict):
+        fields = ", ".join(f"{name}:" for name in model.model_fields)
+        raise DataError([Problem(yf.locate(()), "", f"expected a mapping with {fields}")])
+    if kind == "claims":
+        _inject_source(yf, problems)
+    try:
+        parsed: Any = model.model_validate(yf.data)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, yf, model))
+    if problems:
+        raise DataError(problems)
+    items = parsed.claims if kind == "claims" else getattr(parsed, kind)
+    loaded = _File(
+        path,
+        display,
+        [item.record() for item in items],
+        [_mark(yf.locate((kind, i))) for i in range(len(items))],
+    )
+    if kind == "claims":
+        loaded.source = parsed.source
+        loaded.source_mark = _mark(yf.locate(("source",)))
+        loaded.ignored = [item.record() for item in parsed.ignored]
+        loaded.ignored_marks = [
+            _mark(yf.locate(("ignored", i))) for i in range(len(parsed.ignored))
+        ]
+    return loaded
+
+
+def _mark(location: Location) -> Mark:
+    return (location.line, location.column)
+
+
+# --- the cache's view of a file --------------------------------------------------------------
+
+_RECORDS: dict[str, Any] = {"sources": Source, "metrics": Metric, "claims": Claim}
+
+
+def _to_cache(loaded: _File, kind: str) -> dict[str, Any]:
+    return {
+        "records": [r.to_dict() for r in loaded.records],
+        "marks": loaded.marks,
+        "source": loaded.source,
+        "source_mark": loaded.source_mark,
+        "ignored": [i.to_dict() for i in loaded.ignored],
+        "ignored_marks": loaded.ignored_marks,
+    }
+
+
+def _from_cache(entry: Any, path: Path, display: str, kind: str) -> _File | None:
+    """Records rebuilt from a verified entry, or None when its shape is wrong (re-parse)."""
+    try:
+        make = _RECORDS[kind].from_dict
+        records = [make(d) for d in entry["records"]]
+        marks = [(int(line), int(col)) for line, col in entry["marks"]]
+        ignored = [Ignored.from_dict(d) for d in entry["ignored"]]
+        ignored_marks = [(int(line), int(col)) for line, col in entry["ignored_marks"]]
+        line, col = entry["source_mark"]
+        if len(marks) != len(records) or len(ignored_marks) != len(ignored):
+            return None
+        return _File(
+            path,
+            display,
+            records,
+            marks,
+            str(entry["source"]),
+            (int(line), int(col)),
+            ignored,
+            ignored_marks,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _load_file(path: Path, display: str, kind: str, cache: Cache | None) -> _File:
+    raw = read_bytes(path, display)
+    digest = hashlib.sha256(raw).hexdigest() if cache is not None else ""
+    if cache is not None:
+        entry = cache.get(kind, digest)
+        if entry is not None:
+            loaded = _from_cache(entry, path, display, kind)
+            if loaded is not None:
+                return loaded
+    loaded = _parse(path, display, raw, kind)
+    if cache is not None:
+        cache.put(kind, digest, _to_cache(loaded, kind))
+    return loaded
+
+
+# --- the folder ------------------------------------------------------------------------------
 
 
 def claim_files(root: Path) -> list[Path]:
@@ -137,73 +228,11 @@ def _unique(
     first: dict[str, Location] = {}
     for key, where in items:
         if key in first:
-            problems.append(
-                Problem(where, "id", f"duplicate {what} id {key!r}; first at {first[key]}")
-            )
+            message = f"duplicate {what} id {key!r}; first at {first[key]}"
+            problems.append(Problem(where, "id", message))
         else:
             first[key] = where
     return first
-
-
-def load_dataset(root: Path) -> Dataset:
-    """Load and cross-check a claims folder; every problem is collected before raising."""
-    problems: list[Problem] = []
-    shown = display_path(root)
-    if not root.exists():
-        raise DataError([Problem(Location(shown), "", "claims folder not found")])
-    if not root.is_dir():
-        raise DataError([Problem(Location(shown), "", "is a file; --claims takes a folder")])
-
-    sources: dict[str, Source] = {}
-    source_where: dict[str, Location] = {}
-    metrics: dict[str, Metric] = {}
-    for name, model in ((SOURCES_FILE, SourcesFile), (METRICS_FILE, MetricsFile)):
-        yf = _read(root / name, shown, problems)
-        parsed = _validate(yf, model, problems) if yf else None
-        if yf is None or parsed is None:
-            continue
-        key = "sources" if model is SourcesFile else "metrics"
-        records: list[Any] = getattr(parsed, key)
-        located = _unique(
-            ((r.id, yf.locate((key, i))) for i, r in enumerate(records)), key[:-1], problems
-        )
-        table = {r.id: r for r in records}
-        if model is SourcesFile:
-            sources, source_where = table, located
-        else:
-            metrics = table
-
-    claims: list[Claim] = []
-    ignored: dict[str, list[tuple[Ignored, Location]]] = {}
-    ids: list[tuple[str, Location]] = []
-    for path in claim_files(root):
-        yf = _read(path, shown, problems)
-        if yf is None:
-            continue
-        _inject_source(yf, problems)
-        parsed_file = _validate(yf, ClaimsFile, problems)
-        if parsed_file is None:
-            continue
-        if sources and parsed_file.source not in sources:
-            problems.append(
-                Problem(
-                    yf.locate(("source",)),
-                    "source",
-                    _unknown("source", parsed_file.source, sources),
-                )
-            )
-        ignored.setdefault(parsed_file.source, []).extend(
-            (item, yf.locate(("ignored", i))) for i, item in enumerate(parsed_file.ignored)
-        )
-        for i, claim in enumerate(parsed_file.claims):
-            ids.append((claim.id, yf.locate(("claims", i))))
-            problems.extend(_check_metric(claim, metrics, yf, i))
-        claims.extend(parsed_file.claims)
-
-    where = _unique(ids, "claim", problems)
-    if problems:
-        raise DataError(problems)
-    return Dataset(root, sources, metrics, claims, ignored, where, source_where)
 
 
 def _unknown(what: str, value: str, known: dict[str, Any]) -> str:
@@ -212,17 +241,82 @@ def _unknown(what: str, value: str, known: dict[str, Any]) -> str:
     return f"unknown {what} {value!r}{hint}"
 
 
-def _check_metric(claim: Claim, metrics: dict[str, Metric], yf: YamlFile, i: int) -> list[Problem]:
+def _check_claims(
+    loaded: _File, sources: dict[str, Source], metrics: dict[str, Metric]
+) -> list[Problem]:
+    """References and units that depend on other files: checked on every run."""
+    problems = []
+    if sources and loaded.source not in sources:
+        problems.append(
+            Problem(
+                loaded.at(loaded.source_mark), "source", _unknown("source", loaded.source, sources)
+            )
+        )
     if not metrics:
-        return []  # metrics.yaml itself failed; its problems are already reported
-    metric = metrics.get(claim.metric)
-    if metric is None:
-        where = yf.locate(("claims", i, "metric"))
-        return [Problem(where, "metric", _unknown("metric", claim.metric, metrics))]
-    if claim.measure.in_metric_unit:
-        family = get_unit(claim.unit).family
-        if family is not metric.family:
-            where = yf.locate(("claims", i, "unit"))
+        return problems  # metrics.yaml itself failed; its problems are already reported
+    for i, claim in enumerate(loaded.records):
+        metric = metrics.get(claim.metric)
+        if metric is None:
+            where = loaded.locate(("claims", i, "metric"))
+            problems.append(Problem(where, "metric", _unknown("metric", claim.metric, metrics)))
+        elif claim.measure.in_metric_unit and claim.unit_info.family is not metric.family:
+            where = loaded.locate(("claims", i, "unit"))
             message = f"{claim.metric} is measured as {metric.family}, and {claim.unit} is not one"
-            return [Problem(where, "unit", message)]
-    return []
+            problems.append(Problem(where, "unit", message))
+    return problems
+
+
+def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
+    """Load and cross-check a claims folder; every problem is collected before raising."""
+    problems: list[Problem] = []
+    shown = display_path(root)
+    if not root.exists():
+        raise DataError([Problem(Location(shown), "", "claims folder not found")])
+    if not root.is_dir():
+        raise DataError([Problem(Location(shown), "", "is a file; --claims takes a folder")])
+
+    def load(path: Path, kind: str) -> _File | None:
+        try:
+            return _load_file(path, str(Path(shown) / path.name), kind, cache)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            return None
+
+    tables: dict[str, dict[str, Any]] = {"sources": {}, "metrics": {}}
+    source_where: dict[str, Location] = {}
+    for name, kind in ((SOURCES_FILE, "sources"), (METRICS_FILE, "metrics")):
+        loaded = load(root / name, kind)
+        if loaded is None:
+            continue
+        located = _unique(
+            ((r.id, loaded.at(m)) for r, m in zip(loaded.records, loaded.marks, strict=True)),
+            kind[:-1],
+            problems,
+        )
+        tables[kind] = {r.id: r for r in loaded.records}
+        if kind == "sources":
+            source_where = located
+    sources, metrics = tables["sources"], tables["metrics"]
+
+    files = claim_files(root)
+    claims: list[Claim] = []
+    ignored: dict[str, list[tuple[Ignored, Location]]] = {}
+    ids: list[tuple[str, Location]] = []
+    for path in files:
+        loaded = load(path, "claims")
+        if loaded is None:
+            continue
+        problems.extend(_check_claims(loaded, sources, metrics))
+        ignored.setdefault(loaded.source, []).extend(
+            (item, loaded.at(m))
+            for item, m in zip(loaded.ignored, loaded.ignored_marks, strict=True)
+        )
+        ids.extend((c.id, loaded.at(m)) for c, m in zip(loaded.records, loaded.marks, strict=True))
+        claims.extend(loaded.records)
+
+    where = _unique(ids, "claim", problems)
+    if cache is not None and cache.written:
+        cache.prune(len(files) + 2)
+    if problems:
+        raise DataError(problems)
+    return Dataset(root, sources, metrics, claims, ignored, where, source_where)

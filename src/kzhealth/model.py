@@ -1,34 +1,22 @@
-"""The validated records: sources, metrics and claims.
+"""The records kzhealth works with: sources, metrics, claims. Plain frozen dataclasses.
 
-Fields arrive as the text the curator wrote (see yamlsource); each field's validator turns that
-text into meaning or says exactly why it cannot.
+They hold data that has already been validated (by ``kzhealth.schema`` when a file is parsed,
+or by the cache's own checks when it is read back), so building them costs no validation and
+importing this module imports no pydantic. What a claim's figure means (its unit, bounds and
+intervals) is worked out once, when the record is made.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
-from typing import Annotated, Any
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    PlainValidator,
-    ValidationInfo,
-    WithJsonSchema,
-    field_validator,
-)
+from functools import lru_cache
+from typing import Any
 
 from kzhealth.periods import Period, parse_period
 from kzhealth.ranges import Interval, Qualifier, figure_range, fmt, parse_value
 from kzhealth.units import PERCENT, PERCENTAGE_POINTS, TIMES, Family, Unit, get_unit
-
-SLUG = r"^[a-z0-9][a-z0-9._-]*$"
-SUBJECT = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 
 
 class Measure(StrEnum):
@@ -104,174 +92,149 @@ class SourceKind(StrEnum):
     OTHER = "other"
 
 
-def _period(value: Any) -> Period:
-    if isinstance(value, Period):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("a period is written as text, e.g. 2025, 2025-H1 or 2025-01/2025-09")
-    return parse_period(value)
+def _dump(record: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """Fields as JSON-able values: enums as their value, periods as their text."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, Period):
+            value = value.text
+        elif isinstance(value, StrEnum):
+            value = value.value
+        out[name] = value
+    return out
 
 
-PeriodField = Annotated[
-    Period,
-    PlainValidator(_period),
-    PlainSerializer(lambda p: p.text, return_type=str),
-    WithJsonSchema({"type": "string", "description": "YYYY[-MM[-DD]] | YYYY-Qn | YYYY-Hn | A/B"}),
-]
-Text = Annotated[str, Field(min_length=1)]
-Slug = Annotated[str, Field(pattern=SLUG, max_length=120)]
-
-
-class Record(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, strict=False, use_enum_values=False
-    )
-
-
-class Source(Record):
+@dataclass(frozen=True, slots=True)
+class Source:
     """One source document."""
 
-    id: Slug
-    title: Text
-    short: Annotated[str, Field(min_length=1, max_length=40)]
-    publisher: Text | None = None
-    published: PeriodField
-    file: Text
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    jurisdiction: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    id: str
+    title: str
+    short: str
+    publisher: str | None
+    published: Period
+    file: str
+    sha256: str
+    jurisdiction: str
     kind: SourceKind
-    url: Text | None = None
-    note: Text | None = None
+    url: str | None = None
+    note: str | None = None
 
-    @field_validator("file")
+    FIELDS = (
+        "id", "title", "short", "publisher", "published", "file", "sha256", "jurisdiction",
+        "kind", "url", "note",
+    )  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dump(self, self.FIELDS)
+
     @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if "/" in value or "\\" in value or value in {".", ".."}:
-            raise ValueError("a file name only, inside the texts folder (no / or ..)")
-        return value
+    def from_dict(cls, d: dict[str, Any]) -> Source:
+        return cls(
+            **{**d, "published": parse_period(d["published"]), "kind": SourceKind(d["kind"])}
+        )
 
 
-class Metric(Record):
+@dataclass(frozen=True, slots=True)
+class Metric:
     """A canonical real-world quantity: one name across every document."""
 
-    id: Slug
-    description: Text
+    id: str
+    description: str
     topic: Topic
     family: Family
 
+    FIELDS = ("id", "description", "topic", "family")
 
-class Ignored(Record):
+    def to_dict(self) -> dict[str, Any]:
+        return _dump(self, self.FIELDS)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Metric:
+        return cls(d["id"], d["description"], Topic(d["topic"]), Family(d["family"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
     """A figure in the source text that carries no claim, and why."""
 
-    figure: Text
-    context: Text | None = None
-    reason: Text
+    figure: str
+    context: str | None
+    reason: str
+
+    FIELDS = ("figure", "context", "reason")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _dump(self, self.FIELDS)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Ignored:
+        return cls(d["figure"], d.get("context"), d["reason"])
 
 
-class Claim(Record):
+@lru_cache(maxsize=65536)
+def _meaning(
+    value: str, qualifier: Qualifier, unit: str
+) -> tuple[Unit, tuple[Decimal, Decimal], Interval, Interval]:
+    """Unit, bounds, interval and base-unit interval of a figure: shared by equal figures."""
+    info = get_unit(unit)
+    bounds = parse_value(value)
+    interval = figure_range(*bounds, qualifier)
+    return info, bounds, interval, interval.scaled(info.scale)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
     """One figure reported by one source document."""
 
-    id: Slug
-    source: Slug
-    metric: Slug
+    id: str
+    source: str
+    metric: str
     measure: Measure
-    figure: Text
-    value: Text
-    unit: Text
-    qualifier: Qualifier = Qualifier.EXACT
-    period: PeriodField
-    baseline: PeriodField | None = None
+    figure: str
+    value: str
+    unit: str
+    qualifier: Qualifier
+    period: Period
+    baseline: Period | None
     subject: str
-    scope: Slug = "national"
-    status: Status = Status.REPORTED
-    rank: Rank = Rank.NORMAL
-    reason: Annotated[str | None, Field(min_length=1, validate_default=True)] = None
-    quote: Text
-    note: Text | None = None
+    scope: str
+    status: Status
+    rank: Rank
+    reason: str | None
+    quote: str
+    note: str | None
+    # Worked out once from value, qualifier and unit (see ranges.py for the rules).
+    unit_info: Unit = field(init=False, repr=False, compare=False)
+    bounds: tuple[Decimal, Decimal] = field(init=False, repr=False, compare=False)
+    interval: Interval = field(init=False, repr=False, compare=False)
+    base_interval: Interval = field(init=False, repr=False, compare=False)
 
-    @field_validator("subject")
-    @classmethod
-    def _subject(cls, value: str) -> str:
-        if not re.match(SUBJECT, value):
-            raise ValueError(
-                f"{value!r} is not a jurisdiction code; use ISO 3166-1 alpha-2 (KZ), "
-                "or ISO 3166-2 for a region (KZ-ALA)"
-            )
-        return value
+    FIELDS = (
+        "id", "source", "metric", "measure", "figure", "value", "unit", "qualifier", "period",
+        "baseline", "subject", "scope", "status", "rank", "reason", "quote", "note",
+    )  # fmt: skip
 
-    @field_validator("value")
-    @classmethod
-    def _value(cls, value: str, info: ValidationInfo) -> str:
-        lo, hi = parse_value(value)
-        measure = info.data.get("measure")
-        if measure in (Measure.LEVEL, Measure.COUNT, Measure.SHARE) and lo < 0:
-            raise ValueError(f"a {measure.value} cannot be negative; changes use change_pct")
-        if measure is Measure.SHARE and hi > 100:
-            raise ValueError("a share is a percentage of a whole, at most 100")
-        if measure in (Measure.MULTIPLE, Measure.FOLD_REDUCTION) and lo <= 0:
-            raise ValueError(f"a {measure.value} is positive (2 for 'doubled' or 'halved')")
-        return value
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, value: str, info: ValidationInfo) -> str:
-        unit = get_unit(value)
-        measure = info.data.get("measure")
-        wanted = MEASURE_UNIT.get(measure) if isinstance(measure, Measure) else None
-        if wanted and value != wanted:
-            raise ValueError(f"a {measure} is in {wanted}, not {value}")
-        text = info.data.get("value")
-        whole = isinstance(text, str) and not any((v * unit.scale) % 1 for v in parse_value(text))
-        if measure is Measure.COUNT and isinstance(text, str) and not whole:
-            raise ValueError(f"{text} {value} is not a whole number of things")
-        return value
-
-    @field_validator("baseline")
-    @classmethod
-    def _baseline(cls, value: Period | None, info: ValidationInfo) -> Period | None:
-        measure = info.data.get("measure")
-        if value is not None and isinstance(measure, Measure) and not measure.is_change:
-            raise ValueError(f"only a change has a baseline, and a {measure} is not one")
-        return value
-
-    @field_validator("qualifier")
-    @classmethod
-    def _qualifier(cls, value: Qualifier, info: ValidationInfo) -> Qualifier:
-        text = info.data.get("value")
-        if (
-            isinstance(text, str)
-            and ".." in text
-            and value not in (Qualifier.EXACT, Qualifier.ABOUT)
+    def __post_init__(self) -> None:
+        meaning = _meaning(self.value, self.qualifier, self.unit)
+        for name, derived in zip(
+            ("unit_info", "bounds", "interval", "base_interval"), meaning, strict=True
         ):
-            raise ValueError(f"a range of values cannot be {value}")
-        return value
+            object.__setattr__(self, name, derived)
 
-    @field_validator("reason")
+    def to_dict(self) -> dict[str, Any]:
+        return _dump(self, self.FIELDS)
+
     @classmethod
-    def _reason(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and info.data.get("rank") is not Rank.DEPRECATED:
-            raise ValueError("a reason is given only for a deprecated claim")
-        if value is None and info.data.get("rank") is Rank.DEPRECATED:
-            raise ValueError("a deprecated claim says why (reason: ...)")
-        return value
-
-    @cached_property
-    def unit_info(self) -> Unit:
-        return get_unit(self.unit)
-
-    @cached_property
-    def bounds(self) -> tuple[Decimal, Decimal]:
-        return parse_value(self.value)
-
-    @cached_property
-    def interval(self) -> Interval:
-        """The values the figure as written allows, in the claim's own unit."""
-        return figure_range(*self.bounds, self.qualifier)
-
-    @cached_property
-    def base_interval(self) -> Interval:
-        """The same interval in the unit's base (``USD million`` to USD), for comparison."""
-        return self.interval.scaled(self.unit_info.scale)
+    def from_dict(cls, d: dict[str, Any]) -> Claim:
+        baseline = d.get("baseline")
+        return cls(
+            d["id"], d["source"], d["metric"], Measure(d["measure"]), d["figure"], d["value"],
+            d["unit"], Qualifier(d["qualifier"]), parse_period(d["period"]),
+            parse_period(baseline) if baseline is not None else None, d["subject"], d["scope"],
+            Status(d["status"]), Rank(d["rank"]), d.get("reason"), d["quote"], d.get("note"),
+        )  # fmt: skip
 
     def value_label(self) -> str:
         lo, hi = self.bounds
@@ -280,17 +243,3 @@ class Claim(Record):
     @property
     def compared(self) -> bool:
         return self.rank is not Rank.DEPRECATED
-
-
-class SourcesFile(Record):
-    sources: list[Source]
-
-
-class MetricsFile(Record):
-    metrics: list[Metric]
-
-
-class ClaimsFile(Record):
-    source: Slug
-    claims: list[Claim] = []
-    ignored: list[Ignored] = []

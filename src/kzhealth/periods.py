@@ -15,6 +15,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 UNSTATED = "unstated"
 MIN_YEAR, MAX_YEAR = 1900, 2100
@@ -86,8 +87,11 @@ def _point(text: str) -> tuple[date, date]:
     return start, end
 
 
+@lru_cache(maxsize=4096)
 def parse_period(text: str) -> Period:
-    """Parse a period as written in a claims file; raises ValueError saying what is wrong."""
+    """Parse a period as written in a claims file; raises ValueError saying what is wrong.
+
+    Cached: a dataset names a few hundred distinct periods, and Period is immutable."""
     text = text.strip()
     if text == UNSTATED:
         return Period(text, None, None)

@@ -362,8 +362,8 @@ def _decode(raw: bytes, display: str) -> str:
         ) from None
 
 
-def read_text(path: Path, display: str) -> str:
-    """Read a regular UTF-8 file (BOM allowed) of bounded size, or raise a located DataError."""
+def read_bytes(path: Path, display: str) -> bytes:
+    """Read a regular file of bounded size, or raise a located DataError."""
 
     def fail(message: str) -> DataError:
         return DataError([Problem(Location(display), "", message)])
@@ -377,10 +377,9 @@ def read_text(path: Path, display: str) -> str:
             raise fail("not a regular file (a pipe or device is never read)")
         if path.stat().st_size > MAX_FILE_BYTES:
             raise fail(f"larger than {MAX_FILE_BYTES >> 20} MiB")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read: {exc.strerror or exc}") from None
-    return _decode(raw, display)
 
 
 def parse_yaml(text: str, display: str) -> YamlFile:
@@ -396,4 +395,4 @@ def parse_bytes(raw: bytes, display: str) -> YamlFile:
 
 def load_yaml(path: Path, display: str) -> YamlFile:
     """Read and parse one YAML file, or raise DataError with every problem found."""
-    return parse_yaml(read_text(path, display), display)
+    return parse_bytes(read_bytes(path, display), display)

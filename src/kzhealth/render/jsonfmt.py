@@ -34,7 +34,7 @@ def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
 def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
     return _dump(
         {
-            "metric": metric.model_dump(mode="json"),
+            "metric": metric.to_dict(),
             "claims": [claim_record(dataset, c) for c in items],
         }
     )

@@ -12,7 +12,7 @@ from kzhealth.model import Claim, Source
 
 def claim_record(dataset: Dataset, claim: Claim) -> dict[str, Any]:
     source = dataset.sources.get(claim.source)
-    record = claim.model_dump(mode="json")
+    record = claim.to_dict()
     record["range"] = str(claim.interval)
     record["period_label"] = claim.period.label()
     record["source_file"] = source.file if source else None
@@ -25,7 +25,7 @@ def claim_record(dataset: Dataset, claim: Claim) -> dict[str, Any]:
 
 
 def source_record(source: Source, count: int) -> dict[str, Any]:
-    record = source.model_dump(mode="json")
+    record = source.to_dict()
     record["claims"] = count
     return record
 
