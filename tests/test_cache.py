@@ -1,0 +1,189 @@
+"""The per-file cache: same output with or without it, and never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import explain, run
+from kzhealth.cache import MAX_ENTRIES_FLOOR, Cache
+from kzhealth.errors import DataError
+from kzhealth.loader import load_dataset
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHIPPED = Path(__file__).parents[1] / "claims"
+
+
+@pytest.fixture
+def claims_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "claims"
+    shutil.copytree(SHIPPED, root)
+    return root
+
+
+def outputs(root: Path, cache_dir: Path, *extra: str) -> list[tuple[int, str, str]]:
+    """Every command's output, with the given cache folder."""
+    env = {"KZHEALTH_CACHE_DIR": str(cache_dir)}
+    results = []
+    for args in (
+        ("conflicts", "-f", "json"),
+        ("conflicts",),
+        ("list", "-f", "csv"),
+        ("sources", "-f", "json"),
+        ("show", "infant_mortality_rate", "-f", "json"),
+    ):
+        result = run(*args, "--claims", str(root), *extra, env=env)
+        results.append((result.exit_code, result.stdout, result.stderr))
+    return results
+
+
+def entries(cache_dir: Path) -> list[Path]:
+    return sorted(cache_dir.glob("*.json"))
+
+
+def test_output_identical_cold_warm_and_without_cache(claims_dir: Path, tmp_path: Path) -> None:
+    """Cold cache, warm cache and --no-cache give byte-identical output for every command."""
+    cache_dir = tmp_path / "cache"
+    uncached = outputs(claims_dir, cache_dir, "--no-cache")
+    assert not cache_dir.exists()
+    cold = outputs(claims_dir, cache_dir)
+    assert entries(cache_dir), "the cold run filled the cache"
+    warm = outputs(claims_dir, cache_dir)
+    assert uncached == cold == warm
+    assert all(code == 0 for code, _, _ in warm)
+
+
+def test_warm_run_reads_the_cache_and_parses_nothing(claims_dir: Path, tmp_path: Path) -> None:
+    """With every file cached, loading hits the cache for each file and writes nothing."""
+    cache = Cache(tmp_path / "cache")
+    load_dataset(claims_dir, cache)
+    files = len(list(claims_dir.glob("*.yaml")))
+    assert (cache.hits, cache.written) == (0, files)
+    again = Cache(tmp_path / "cache")
+    load_dataset(claims_dir, again)
+    assert (again.hits, again.misses, again.written) == (files, 0, 0)
+
+
+def test_errors_identical_with_and_without_cache(claims_dir: Path, tmp_path: Path) -> None:
+    """A dataset with errors - in one file, and across files - reports the same with a warm cache."""
+    cache_dir = tmp_path / "cache"
+    outputs(claims_dir, cache_dir)  # warm every file while it is valid
+    metrics = claims_dir / "metrics.yaml"
+    # Cross-file: a metric removed from metrics.yaml leaves cached claims files dangling.
+    metrics.write_text(
+        metrics.read_text("utf-8").replace("  - id: doctor_shortage\n", "  - id: doctors_short\n"),
+        "utf-8",
+    )
+    # In one file: a broken period.
+    mch = claims_dir / "mch-2025.yaml"
+    mch.write_text(
+        mch.read_text("utf-8").replace("period: 2025-H1\n", "period: 2025-H3\n", 1), "utf-8"
+    )
+    uncached = outputs(claims_dir, cache_dir, "--no-cache")
+    warm = outputs(claims_dir, cache_dir)
+    assert uncached == warm
+    code, _, stderr = warm[0]
+    assert code == 2, stderr
+    assert "metric: unknown metric 'doctor_shortage'" in stderr
+    assert "gov-healthcare-modernization-2025.yaml:" in stderr
+    assert "mch-2025.yaml:" in stderr and "2025-H3" in stderr
+
+
+def test_duplicate_id_across_cached_files_is_still_found(claims_dir: Path, tmp_path: Path) -> None:
+    """Two cached files that are each valid but share a claim id fail on the merged result."""
+    cache = Cache(tmp_path / "cache")
+    load_dataset(claims_dir, cache)
+    copy = claims_dir / "zz-copy.yaml"
+    copy.write_text((claims_dir / "mch-2025.yaml").read_text("utf-8"), "utf-8")
+    with pytest.raises(DataError, match="duplicate claim id 'mch-maternal-mortality-h1'"):
+        load_dataset(claims_dir, Cache(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncate",
+        "garbage",
+        "edit_payload",
+        "edit_header_version",
+        "empty",
+        "wrong_shape",
+        "directory",
+    ],
+)
+def test_damaged_entries_are_ignored_and_replaced(
+    claims_dir: Path, tmp_path: Path, damage: str
+) -> None:
+    """Truncated, corrupted, hand-edited, foreign-version or misshapen entries: re-parsed, same output."""
+    cache_dir = tmp_path / "cache"
+    expected = outputs(claims_dir, cache_dir, "--no-cache")
+    outputs(claims_dir, cache_dir)
+    for entry in entries(cache_dir):
+        raw = entry.read_bytes()
+        header, _, payload = raw.partition(b"\n")
+        if damage == "truncate":
+            entry.write_bytes(raw[: len(raw) // 2])
+        elif damage == "garbage":
+            entry.write_bytes(b"\x00\xff" * 50)
+        elif damage == "edit_payload":  # a hand edit that changes a figure but not the checksum
+            entry.write_bytes(header + b"\n" + payload.replace(b'"-20.2"', b'"-99.9"'))
+        elif damage == "edit_header_version":
+            meta = json.loads(header)
+            meta["kzhealth"] = "0.0.1"
+            entry.write_bytes(json.dumps(meta, sort_keys=True).encode() + b"\n" + payload)
+        elif damage == "empty":
+            entry.write_bytes(b"")
+        elif damage == "wrong_shape":  # valid checksum, but not what kzhealth wrote
+            body = json.dumps({"records": [{"id": 1}], "marks": "x"}).encode()
+            meta = json.loads(header)
+            meta["payload_sha256"] = __import__("hashlib").sha256(body).hexdigest()
+            entry.write_bytes(json.dumps(meta, sort_keys=True).encode() + b"\n" + body)
+        else:
+            entry.unlink()
+            entry.mkdir()
+    assert outputs(claims_dir, cache_dir) == expected
+
+
+def test_unwritable_cache_folder_still_works(claims_dir: Path, tmp_path: Path) -> None:
+    """A cache folder that cannot be created (a file is in the way) is skipped silently."""
+    blocker = tmp_path / "cache"
+    blocker.write_text("not a folder", "utf-8")
+    assert outputs(claims_dir, blocker) == outputs(claims_dir, blocker, "--no-cache")
+
+
+def test_cache_is_pruned_to_a_bound(tmp_path: Path) -> None:
+    """Old entries beyond the bound are removed, oldest first."""
+    cache = Cache(tmp_path / "cache")
+    for i in range(MAX_ENTRIES_FLOOR + 25):
+        cache.put("claims", f"{i:064x}", {"n": i})
+    removed = cache.prune(files_in_use=3)
+    assert removed == 25
+    assert len(entries(tmp_path / "cache")) == MAX_ENTRIES_FLOOR
+
+
+def test_cache_clear_and_dir(claims_dir: Path, tmp_path: Path) -> None:
+    """`kzhealth cache dir` names the folder; `cache clear` empties it."""
+    cache_dir = tmp_path / "cache"
+    outputs(claims_dir, cache_dir)
+    env = {"KZHEALTH_CACHE_DIR": str(cache_dir)}
+    shown = run("cache", "dir", env=env)
+    assert shown.stdout.strip() == str(cache_dir)
+    cleared = run("cache", "clear", env=env)
+    assert cleared.exit_code == 0, explain(cleared)
+    assert entries(cache_dir) == []
+    assert "removed" in cleared.stderr
+
+
+def test_no_cache_writes_nothing(claims_dir: Path, tmp_path: Path) -> None:
+    """--no-cache (or KZHEALTH_NO_CACHE=1) neither reads nor writes the cache."""
+    cache_dir = tmp_path / "cache"
+    run(
+        "conflicts",
+        "--claims",
+        str(claims_dir),
+        env={"KZHEALTH_CACHE_DIR": str(cache_dir), "KZHEALTH_NO_CACHE": "1"},
+    )
+    assert not cache_dir.exists()
