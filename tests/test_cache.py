@@ -68,7 +68,7 @@ def test_warm_run_reads_the_cache_and_parses_nothing(claims_dir: Path, tmp_path:
 
 
 def test_errors_identical_with_and_without_cache(claims_dir: Path, tmp_path: Path) -> None:
-    """A dataset with errors - in one file, and across files - reports the same with a warm cache."""
+    """A dataset with errors, in one file and across files, reports the same from a warm cache."""
     cache_dir = tmp_path / "cache"
     outputs(claims_dir, cache_dir)  # warm every file while it is valid
     metrics = claims_dir / "metrics.yaml"
@@ -117,7 +117,7 @@ def test_duplicate_id_across_cached_files_is_still_found(claims_dir: Path, tmp_p
 def test_damaged_entries_are_ignored_and_replaced(
     claims_dir: Path, tmp_path: Path, damage: str
 ) -> None:
-    """Truncated, corrupted, hand-edited, foreign-version or misshapen entries: re-parsed, same output."""
+    """Truncated, corrupt, hand-edited, foreign or misshapen entries: re-parsed, same output."""
     cache_dir = tmp_path / "cache"
     expected = outputs(claims_dir, cache_dir, "--no-cache")
     outputs(claims_dir, cache_dir)
