@@ -1,8 +1,5 @@
 """kzhealth: fact-check the figures reported about Kazakhstan's health sector."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("kzhealth")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+# The one place the version is written (pyproject.toml reads it): importlib.metadata would cost
+# more start-up time than the rest of the package's imports together.
+__version__ = "0.1.0"

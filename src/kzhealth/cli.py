@@ -13,13 +13,10 @@ import typer
 
 from kzhealth import __version__
 from kzhealth.cache import Cache, default_cache_dir
-from kzhealth.checker import check_dataset
-from kzhealth.console import make_console, print_problems, render_plain
 from kzhealth.engine import ConflictKind, find_conflicts
 from kzhealth.errors import DataError, ExitCode
 from kzhealth.loader import Dataset, load_dataset
 from kzhealth.model import Topic
-from kzhealth.output import write_atomic
 from kzhealth.paths import default_claims_dir
 from kzhealth.query import ClaimFilter
 from kzhealth.render import Output, OutputFormat, renderer
@@ -83,6 +80,8 @@ SearchOpt = Annotated[
 
 def _fail(message: str | None = None, error: DataError | None = None) -> NoReturn:
     """Report unusable input on stderr and exit 2."""
+    from kzhealth.console import make_console, print_problems  # noqa: PLC0415 - errors only
+
     console = make_console(stderr=True)
     if error is not None:
         count = print_problems(console, error.problems)
@@ -110,6 +109,9 @@ def _emit(
 ) -> None:
     """Print for people, or write to ``target`` (tables rendered as plain text)."""
     if target is not None:
+        from kzhealth.console import render_plain  # noqa: PLC0415 - Rich only for tables
+        from kzhealth.output import write_atomic  # noqa: PLC0415
+
         text = output if isinstance(output, str) else render_plain(output)
         try:
             write_atomic(target, text, force=force, protect=dataset.root if dataset else None)
@@ -120,6 +122,8 @@ def _emit(
         sys.stdout.write(output)
         sys.stdout.flush()
         return
+    from kzhealth.console import make_console  # noqa: PLC0415
+
     console = make_console()
     for renderable in output:
         console.print(renderable)
@@ -274,6 +278,8 @@ def check(
 
     Exit 0 when all holds, 1 when a check fails, 2 for unusable input.
     """
+    from kzhealth.checker import check_dataset  # noqa: PLC0415 - only this command
+
     dataset = _load(claims, no_cache)
     if texts is not None and not texts.is_dir():
         _fail(f"kzhealth: --texts {texts}: not a folder")
@@ -292,6 +298,8 @@ def cache_clear() -> None:
     """Delete every cache entry."""
     folder = default_cache_dir()
     removed = Cache(folder).clear()
+    from kzhealth.console import make_console  # noqa: PLC0415
+
     make_console(stderr=True).print(f"removed {removed} cache files from {folder}", markup=False)
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-from rich.console import RenderableType
+if TYPE_CHECKING:  # only the table renderer needs Rich at run time
+    from rich.console import RenderableType
 
-from kzhealth.checker import CheckReport
-from kzhealth.engine import Conflict
-from kzhealth.loader import Dataset
-from kzhealth.model import Claim, Metric, Source
+    from kzhealth.checker import CheckReport
+    from kzhealth.engine import Conflict
+    from kzhealth.loader import Dataset
+    from kzhealth.model import Claim, Metric, Source
 
-Output = str | list[RenderableType]
+Output: TypeAlias = "str | list[RenderableType]"
 
 
 class OutputFormat(StrEnum):
@@ -34,14 +36,16 @@ class Renderer(Protocol):
     def check(self, report: CheckReport) -> Output: ...
 
 
-def renderer(fmt: OutputFormat) -> Renderer:
-    """The renderer for a format; every member of OutputFormat has one."""
-    from kzhealth.render import csvfmt, jsonfmt, markdown, table  # noqa: PLC0415 - lazy by format
+MODULES = {
+    OutputFormat.TABLE: "table",
+    OutputFormat.JSON: "jsonfmt",
+    OutputFormat.CSV: "csvfmt",
+    OutputFormat.MARKDOWN: "markdown",
+}
 
-    modules: dict[OutputFormat, Renderer] = {
-        OutputFormat.TABLE: table,
-        OutputFormat.JSON: jsonfmt,
-        OutputFormat.CSV: csvfmt,
-        OutputFormat.MARKDOWN: markdown,
-    }
-    return modules[fmt]
+
+def renderer(fmt: OutputFormat) -> Renderer:
+    """The renderer for a format (every member has one); only that module is imported, so
+    JSON output never pays for Rich's table machinery."""
+    module: Renderer = importlib.import_module(f"kzhealth.render.{MODULES[fmt]}")
+    return module

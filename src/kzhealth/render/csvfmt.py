@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import CLAIM_COLUMNS, check_record, claim_record, source_record
+
+if TYPE_CHECKING:
+    from kzhealth.checker import CheckReport
 
 
 def _write(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import check_record, claim_record, conflict_record, source_record
+
+if TYPE_CHECKING:
+    from kzhealth.checker import CheckReport
 
 
 def _dump(payload: dict[str, Any]) -> str:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import check_lines, visible
+
+if TYPE_CHECKING:
+    from kzhealth.checker import CheckReport
 
 
 def _cell(value: object) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Source
+
+if TYPE_CHECKING:
+    from kzhealth.checker import CheckReport
 
 
 def claim_record(dataset: Dataset, claim: Claim) -> dict[str, Any]:

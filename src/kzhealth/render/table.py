@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from kzhealth.checker import CheckReport
 from kzhealth.engine import Conflict, Severity
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Rank, Source
 from kzhealth.render.records import check_lines, visible
+
+if TYPE_CHECKING:
+    from kzhealth.checker import CheckReport
 
 SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 

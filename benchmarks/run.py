@@ -1,0 +1,166 @@
+"""Benchmark kzhealth against its floors and print the figures.
+
+    python benchmarks/run.py                       # 1,000, 10,000 and 100,000 claims, 3 runs
+    python benchmarks/run.py --sizes 1000 --runs 1 # what CI runs, so the script cannot rot
+
+Datasets are generated (benchmarks/generate.py) into benchmarks/data/ on first use. Every figure
+is the median wall time of --runs runs and the peak resident memory of the slowest of them, each
+command in its own process, as a user would run it:
+
+1. start-up: `kzhealth conflicts` on the shipped data (warm cache, and --no-cache) against the
+   floor `python -c "import typer, rich, yaml"`;
+2. scale: `kzhealth conflicts --format json` and `kzhealth check --texts` at each size, against
+   the floor of parsing the same YAML files with libyaml (yaml.load with CSafeLoader) and nothing
+   else; the cache rows: empty cache (cold), nothing changed (warm), one file edited;
+3. the growth exponent from the second-largest to the largest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+FLOOR_IMPORT = "import typer, rich, yaml"
+FLOOR_PARSE = (
+    "import sys, yaml\n"
+    "for name in sys.argv[1:]:\n"
+    "    with open(name, 'rb') as f:\n"
+    "        yaml.load(f, Loader=yaml.CSafeLoader)\n"
+)
+
+
+def kzhealth() -> list[str]:
+    script = Path(sys.executable).with_name("kzhealth")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kzhealth"]
+
+
+def measure(argv: list[str], env: dict[str, str], before: object = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one process; output discarded."""
+    if callable(before):
+        before()
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{' '.join(argv)} exited {code}:\n{stderr[-2000:]}")
+    if proc.stderr:
+        proc.stderr.close()
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def median_of(runs: int, argv: list[str], env: dict[str, str], before: object = None) -> tuple[float, int]:
+    results = [measure(argv, env, before) for _ in range(runs)]
+    return statistics.median(t for t, _ in results), max(m for _, m in results)
+
+
+def dataset(size: int) -> Path:
+    folder = DATA / str(size)
+    if not (folder / "claims" / "sources.yaml").exists():
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(size), str(folder)], check=True)
+    return folder
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, ...]] = []
+
+    def add(self, *cells: str) -> None:
+        self.rows.append(cells)
+
+    def print(self) -> None:
+        widths = [max(len(r[i]) for r in self.rows) for i in range(len(self.rows[0]))]
+        for n, row in enumerate(self.rows):
+            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+            if n == 0:
+                print("  ".join("-" * w for w in widths))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000,100000", help="claims per dataset, comma-separated")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    cache_root = Path(tempfile.mkdtemp(prefix="kzhealth-bench-cache-"))
+    env = {**os.environ, "NO_COLOR": "1", "KZHEALTH_CACHE_DIR": str(cache_root / "shipped")}
+    env.pop("KZHEALTH_NO_CACHE", None)
+    cli = kzhealth()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs} runs\n")
+
+    table = Table()
+    table.add("start-up (shipped data)", "seconds", "peak MB", "x floor")
+    floor, floor_mb = median_of(args.runs, [sys.executable, "-c", FLOOR_IMPORT], env)
+    table.add(f"floor: python -c '{FLOOR_IMPORT}'", f"{floor:.3f}", str(floor_mb), "1.00")
+    measure([*cli, "conflicts"], env)  # fill the cache
+    for label, extra in (("kzhealth conflicts (warm cache)", []), ("kzhealth conflicts --no-cache", ["--no-cache"])):
+        t, mb = median_of(args.runs, [*cli, "conflicts", *extra], env)
+        table.add(label, f"{t:.3f}", str(mb), f"{t / floor:.2f}")
+    table.print()
+    print()
+
+    scale = Table()
+    scale.add("claims", "command", "seconds", "peak MB", "x parse floor")
+    timings: dict[tuple[str, int], float] = {}
+    for size in sizes:
+        folder = dataset(size)
+        claims = folder / "claims"
+        files = sorted(str(p) for p in claims.glob("*.yaml"))
+        parse, parse_mb = median_of(args.runs, [sys.executable, "-c", FLOOR_PARSE, *files], env)
+        scale.add(f"{size:,}", "floor: yaml.load(CSafeLoader), every file", f"{parse:.2f}", str(parse_mb), "1.00")
+        cache = cache_root / str(size)
+        run_env = {**env, "KZHEALTH_CACHE_DIR": str(cache)}
+        conflicts = [*cli, "conflicts", "--format", "json", "--claims", str(claims)]
+        work = folder / "edited"
+        rows = [
+            ("conflicts --no-cache", [*conflicts, "--no-cache"], None),
+            ("conflicts, cold cache", conflicts, lambda c=cache: shutil.rmtree(c, ignore_errors=True)),
+            ("conflicts, warm cache", conflicts, None),
+            ("check --texts --no-cache", [*cli, "check", "--no-cache", "--claims", str(claims), "--texts", str(folder / "texts")], None),
+        ]
+        for label, argv, before in rows:
+            t, mb = median_of(args.runs, argv, run_env, before)
+            timings[(label, size)] = t
+            scale.add(f"{size:,}", label, f"{t:.2f}", str(mb), f"{t / parse:.2f}")
+        # One file edited between runs: a copy of the dataset, its first claims file changed.
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(claims, work)
+        first = sorted(work.glob("src-*.yaml"))[0]
+        original = first.read_text("utf-8")
+        edit_env = {**run_env}
+        measure([*cli, "conflicts", "--format", "json", "--claims", str(work)], edit_env)
+        counter = iter(range(10**6))
+        t, mb = median_of(
+            args.runs,
+            [*cli, "conflicts", "--format", "json", "--claims", str(work)],
+            edit_env,
+            lambda: first.write_text(original + f"# edit {next(counter)}\n", "utf-8"),
+        )
+        warm = timings[("conflicts, warm cache", size)]
+        scale.add(f"{size:,}", "conflicts, warm, one file edited", f"{t:.2f}", str(mb), f"{t / parse:.2f} ({t / warm:.2f}x warm)")
+        shutil.rmtree(work, ignore_errors=True)
+    scale.print()
+
+    if len(sizes) >= 2:
+        a, b = sorted(sizes)[-2:]
+        print(f"\ngrowth exponent from {a:,} to {b:,} claims (1.0 is linear):")
+        for label in ("conflicts --no-cache", "check --texts --no-cache", "conflicts, warm cache"):
+            exponent = math.log(timings[(label, b)] / timings[(label, a)]) / math.log(b / a)
+            print(f"  {label}: {exponent:.2f}")
+    shutil.rmtree(cache_root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
