@@ -87,3 +87,15 @@ def test_json_conflicts_are_complete(dataset: Dataset) -> None:
 def test_visible_neutralises_control_characters(raw: str, shown: str) -> None:
     """Control and bidi characters become visible escapes; markup-like text is untouched."""
     assert visible(raw) == shown
+
+
+def test_json_conflicts_splice_equals_plain_encoding() -> None:
+    """The spliced JSON writer gives exactly what json.dumps of the full records gives."""
+    from kzhealth.render.records import conflict_record  # noqa: PLC0415
+
+    shipped = load_dataset(Path(__file__).parents[1] / "claims")
+    conflicts = find_conflicts(shipped.claims)
+    plain = {"conflicts": [conflict_record(shipped, c) for c in conflicts]}
+    text = renderer(OutputFormat.JSON).conflicts(shipped, conflicts)
+    assert isinstance(text, str)
+    assert text == json.dumps(plain, ensure_ascii=False) + "\n"

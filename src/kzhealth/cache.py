@@ -27,7 +27,7 @@ from typing import Any
 
 from kzhealth import __version__
 
-FORMAT = 1
+FORMAT = 2
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file before pruning
 

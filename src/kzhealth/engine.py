@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 from kzhealth.model import Claim, Measure
 from kzhealth.ranges import Interval, common
@@ -49,8 +50,9 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class GroupKey:
+class GroupKey(NamedTuple):
+    """What claims must share to be compared (a tuple: one is made per claim, so it is cheap)."""
+
     metric: str
     measure: Measure
     subject: str
@@ -91,14 +93,11 @@ def group_key(claim: Claim) -> GroupKey:
 
 
 def _period(claim: Claim) -> Hashable:
-    baseline = claim.baseline.key if claim.baseline else None
-    return (claim.period.key, baseline)
+    return claim.period_key
 
 
 def _value(claim: Claim) -> tuple[Decimal, Decimal]:
-    lo, hi = claim.bounds
-    scale = claim.unit_info.scale
-    return ((lo * scale).normalize(), (hi * scale).normalize())
+    return claim.value_key
 
 
 def _direction(claim: Claim) -> int:
@@ -118,7 +117,7 @@ def _severity(claims: Iterable[Claim], base: Severity) -> Severity:
 
 
 def _label(claim: Claim) -> str:
-    return f"{claim.id} {claim.value_label()} {claim.interval} for {claim.period.label()}"
+    return f"{claim.id} {claim.value_label()} {claim.interval_text} for {claim.period.label()}"
 
 
 def _partners(claims: list[Claim]) -> tuple[list[Claim], list[Claim]]:
@@ -130,8 +129,8 @@ def _partners(claims: list[Claim]) -> tuple[list[Claim], list[Claim]]:
     period or its value, plus those sharing two of them, less those sharing all three.
     """
     sources = [c.source for c in claims]
-    periods = [_period(c) for c in claims]
-    values = [_value(c) for c in claims]
+    periods = [c.period_key for c in claims]
+    values = [c.value_key for c in claims]
     n = len(claims)
     s, p, v = Counter(sources), Counter(periods), Counter(values)
     sp = Counter(zip(sources, periods, strict=True))

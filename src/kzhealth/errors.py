@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import NamedTuple
 
 
 class ExitCode(IntEnum):
@@ -16,9 +16,9 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Location:
-    """A 1-based position in a file; line and column are 0 when unknown."""
+class Location(NamedTuple):
+    """A 1-based position in a file; line and column are 0 when unknown. (A named tuple: one is
+    kept per claim, and tuples are the cheapest immutable, ordered record Python has.)"""
 
     path: str
     line: int = 0
@@ -30,8 +30,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.column or 1}"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with the input: `path:line:column: field: message`."""
 
     location: Location

@@ -162,8 +162,9 @@ _RECORDS: dict[str, Any] = {"sources": Source, "metrics": Metric, "claims": Clai
 
 
 def _to_cache(loaded: _File, kind: str) -> dict[str, Any]:
+    rows = kind == "claims"  # claims as rows in FIELDS order: a third less to store and read
     return {
-        "records": [r.to_dict() for r in loaded.records],
+        "records": [r.to_row() if rows else r.to_dict() for r in loaded.records],
         "marks": loaded.marks,
         "source": loaded.source,
         "source_mark": loaded.source_mark,
@@ -175,7 +176,7 @@ def _to_cache(loaded: _File, kind: str) -> dict[str, Any]:
 def _from_cache(entry: Any, path: Path, display: str, kind: str) -> _File | None:
     """Records rebuilt from a verified entry, or None when its shape is wrong (re-parse)."""
     try:
-        make = _RECORDS[kind].from_dict
+        make = Claim.from_row if kind == "claims" else _RECORDS[kind].from_dict
         records = [make(d) for d in entry["records"]]
         marks = [(int(line), int(col)) for line, col in entry["marks"]]
         ignored = [Ignored.from_dict(d) for d in entry["ignored"]]

@@ -15,6 +15,7 @@ position recorded. Errors are rare, so the common path pays for neither.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -369,14 +370,18 @@ def read_bytes(path: Path, display: str) -> bytes:
         return DataError([Problem(Location(display), "", message)])
 
     try:
-        if path.is_dir():
-            raise fail("is a folder, expected a file")
-        if not path.exists():
-            raise fail("file not found")
-        if not path.is_file():
-            raise fail("not a regular file (a pipe or device is never read)")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise fail(f"larger than {MAX_FILE_BYTES >> 20} MiB")
+        info = path.stat()  # one stat: kind and size (a symlink is followed)
+    except FileNotFoundError:
+        raise fail("file not found") from None
+    except OSError as exc:
+        raise fail(f"cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise fail("is a folder, expected a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise fail("not a regular file (a pipe or device is never read)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise fail(f"larger than {MAX_FILE_BYTES >> 20} MiB")
+    try:
         return path.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read: {exc.strerror or exc}") from None

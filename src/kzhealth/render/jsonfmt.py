@@ -29,8 +29,23 @@ def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
 
 
 def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
-    seen: dict[str, dict[str, Any]] = {}
-    return _dump({"conflicts": [conflict_record(dataset, c, seen) for c in items]})
+    # A claim met in several conflicts is encoded once: each conflict is written as its own
+    # fields with the claims' JSON spliced in (the same text json.dumps would give).
+    encoded: dict[str, str] = {}
+
+    def claim_json(claim: Claim) -> str:
+        text = encoded.get(claim.id)
+        if text is None:
+            text = encoded[claim.id] = json.dumps(claim_record(dataset, claim), ensure_ascii=False)
+        return text
+
+    parts = []
+    for conflict in items:
+        head = json.dumps(conflict_record(dataset, conflict, with_claims=False), ensure_ascii=False)
+        parts.append(
+            f'{head[:-1]}, "claims": [{", ".join(claim_json(c) for c in conflict.claims)}]}}'
+        )
+    return '{"conflicts": [' + ", ".join(parts) + "]}\n"
 
 
 def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def claim_record(dataset: Dataset, claim: Claim) -> dict[str, Any]:
     source = dataset.sources.get(claim.source)
     record = claim.to_dict()
-    record["range"] = str(claim.interval)
+    record["range"] = claim.interval_text
     record["period_label"] = claim.period.label()
     record["source_file"] = source.file if source else None
     record["source_title"] = source.short if source else None
@@ -33,10 +33,9 @@ def source_record(source: Source, count: int) -> dict[str, Any]:
 
 
 def conflict_record(
-    dataset: Dataset, conflict: Conflict, seen: dict[str, dict[str, Any]] | None = None
+    dataset: Dataset, conflict: Conflict, *, with_claims: bool = True
 ) -> dict[str, Any]:
-    """A conflict as data; ``seen`` reuses the record of a claim met in an earlier conflict."""
-    seen = {} if seen is None else seen
+    """A conflict as data (its claims last, so a writer can splice them in itself)."""
     key = conflict.key
     return {
         "kind": conflict.kind.value,
@@ -49,11 +48,7 @@ def conflict_record(
         "goal": key.goal,
         "grouped_because": conflict.grouped,
         "why": conflict.why,
-        "claims": [
-            seen[c.id] if c.id in seen else seen.setdefault(c.id, claim_record(dataset, c))
-            for c in conflict.claims
-        ],
-    }
+    } | ({"claims": [claim_record(dataset, c) for c in conflict.claims]} if with_claims else {})
 
 
 CLAIM_COLUMNS = [
