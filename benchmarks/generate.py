@@ -55,7 +55,11 @@ def make_claim(
     # A few metrics (infant mortality, say) are reported far more than the rest: a third of the
     # claims go to the first 5% of metrics, Zipf-like, none above a few percent of the claims.
     popular = max(1, len(metrics) // 20)
-    pick = int(rng.paretovariate(1.0) * 3) % popular if rng.random() < 0.33 else rng.randrange(len(metrics))
+    pick = (
+        int(rng.paretovariate(1.0) * 3) % popular
+        if rng.random() < 0.33
+        else rng.randrange(len(metrics))
+    )
     metric, family, unit = metrics[pick]
     subject = rng.choice(REGIONS[:6]) if rng.random() < 0.8 else rng.choice(REGIONS)
     year = rng.randint(2018, 2025)

@@ -61,7 +61,9 @@ def measure(argv: list[str], env: dict[str, str], before: object = None) -> tupl
     return elapsed, usage.ru_maxrss // 1024
 
 
-def median_of(runs: int, argv: list[str], env: dict[str, str], before: object = None) -> tuple[float, int]:
+def median_of(
+    runs: int, argv: list[str], env: dict[str, str], before: object = None
+) -> tuple[float, int]:
     results = [measure(argv, env, before) for _ in range(runs)]
     return statistics.median(t for t, _ in results), max(m for _, m in results)
 
@@ -69,7 +71,9 @@ def median_of(runs: int, argv: list[str], env: dict[str, str], before: object = 
 def dataset(size: int) -> Path:
     folder = DATA / str(size)
     if not (folder / "claims" / "sources.yaml").exists():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(size), str(folder)], check=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), str(size), str(folder)], check=True
+        )
     return folder
 
 
@@ -83,14 +87,23 @@ class Table:
     def print(self) -> None:
         widths = [max(len(r[i]) for r in self.rows) for i in range(len(self.rows[0]))]
         for n, row in enumerate(self.rows):
-            print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+            print(
+                "  ".join(
+                    c.ljust(w) if i == 0 else c.rjust(w)
+                    for i, (c, w) in enumerate(zip(row, widths, strict=True))
+                )
+            )
             if n == 0:
                 print("  ".join("-" * w for w in widths))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000,100000", help="claims per dataset, comma-separated")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="claims per dataset, comma-separated"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -105,7 +118,10 @@ def main() -> None:
     floor, floor_mb = median_of(args.runs, [sys.executable, "-c", FLOOR_IMPORT], env)
     table.add(f"floor: python -c '{FLOOR_IMPORT}'", f"{floor:.3f}", str(floor_mb), "1.00")
     measure([*cli, "conflicts"], env)  # fill the cache
-    for label, extra in (("kzhealth conflicts (warm cache)", []), ("kzhealth conflicts --no-cache", ["--no-cache"])):
+    for label, extra in (
+        ("kzhealth conflicts (warm cache)", []),
+        ("kzhealth conflicts --no-cache", ["--no-cache"]),
+    ):
         t, mb = median_of(args.runs, [*cli, "conflicts", *extra], env)
         table.add(label, f"{t:.3f}", str(mb), f"{t / floor:.2f}")
     table.print()
@@ -119,16 +135,38 @@ def main() -> None:
         claims = folder / "claims"
         files = sorted(str(p) for p in claims.glob("*.yaml"))
         parse, parse_mb = median_of(args.runs, [sys.executable, "-c", FLOOR_PARSE, *files], env)
-        scale.add(f"{size:,}", "floor: yaml.load(CSafeLoader), every file", f"{parse:.2f}", str(parse_mb), "1.00")
+        scale.add(
+            f"{size:,}",
+            "floor: yaml.load(CSafeLoader), every file",
+            f"{parse:.2f}",
+            str(parse_mb),
+            "1.00",
+        )
         cache = cache_root / str(size)
         run_env = {**env, "KZHEALTH_CACHE_DIR": str(cache)}
         conflicts = [*cli, "conflicts", "--format", "json", "--claims", str(claims)]
         work = folder / "edited"
         rows = [
             ("conflicts --no-cache", [*conflicts, "--no-cache"], None),
-            ("conflicts, cold cache", conflicts, lambda c=cache: shutil.rmtree(c, ignore_errors=True)),
+            (
+                "conflicts, cold cache",
+                conflicts,
+                lambda c=cache: shutil.rmtree(c, ignore_errors=True),
+            ),
             ("conflicts, warm cache", conflicts, None),
-            ("check --texts --no-cache", [*cli, "check", "--no-cache", "--claims", str(claims), "--texts", str(folder / "texts")], None),
+            (
+                "check --texts --no-cache",
+                [
+                    *cli,
+                    "check",
+                    "--no-cache",
+                    "--claims",
+                    str(claims),
+                    "--texts",
+                    str(folder / "texts"),
+                ],
+                None,
+            ),
         ]
         for label, argv, before in rows:
             t, mb = median_of(args.runs, argv, run_env, before)
@@ -149,7 +187,13 @@ def main() -> None:
             lambda: first.write_text(original + f"# edit {next(counter)}\n", "utf-8"),
         )
         warm = timings[("conflicts, warm cache", size)]
-        scale.add(f"{size:,}", "conflicts, warm, one file edited", f"{t:.2f}", str(mb), f"{t / parse:.2f} ({t / warm:.2f}x warm)")
+        scale.add(
+            f"{size:,}",
+            "conflicts, warm, one file edited",
+            f"{t:.2f}",
+            str(mb),
+            f"{t / parse:.2f} ({t / warm:.2f}x warm)",
+        )
         shutil.rmtree(work, ignore_errors=True)
     scale.print()
 

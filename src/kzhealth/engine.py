@@ -130,6 +130,8 @@ def _partners(claims: list[Claim]) -> tuple[list[Claim], list[Claim]]:
     """
     sources = [c.source for c in claims]
     periods = [c.period_key for c in claims]
+    if len(set(sources)) < 2 or len(set(periods)) < 2:
+        return [], []  # partners need another source and another period: most groups stop here
     values = [c.value_key for c in claims]
     n = len(claims)
     s, p, v = Counter(sources), Counter(periods), Counter(values)
