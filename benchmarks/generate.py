@@ -18,8 +18,10 @@ import zlib
 from pathlib import Path
 
 CLAIMS_PER_SOURCE = 25
-REGIONS = ["KZ", "KZ-ALA", "KZ-AST", "KZ-SHY", "KZ-KAR", "KZ-AKM", "KZ-AKT", "KZ-ATY", "KZ-VOS",
-           "KZ-ZHA", "KZ-ZAP", "KZ-KUS", "KZ-KZY", "KZ-MAN", "KZ-PAV", "KZ-SEV", "KZ-TUR", "KG"]  # fmt: skip
+REGIONS = [
+    "KZ", "KZ-ALA", "KZ-AST", "KZ-SHY", "KZ-KAR", "KZ-AKM", "KZ-AKT", "KZ-ATY", "KZ-VOS",
+    "KZ-ZHA", "KZ-ZAP", "KZ-KUS", "KZ-KZY", "KZ-MAN", "KZ-PAV", "KZ-SEV", "KZ-TUR", "KG",
+]  # fmt: skip
 FAMILIES = [("rate", "per_1000_live_births"), ("percent", "percent"), ("count", "count"),
             ("currency", "KZT billion")]  # fmt: skip
 TOPICS = ["health_outcomes", "finance", "workforce", "infrastructure", "pharma", "digital"]
@@ -119,7 +121,8 @@ def generate(size: int, out: Path, seed: int = 2025) -> None:
     metrics = metric_list(max(20, size // 40))
     (claims_dir / "metrics.yaml").write_text(
         "metrics:\n" + "".join(
-            f"  - id: {m}\n    description: Synthetic metric {m}.\n    topic: {TOPICS[i % len(TOPICS)]}\n    family: {fam}\n"
+            f"  - id: {m}\n    description: Synthetic metric {m}.\n"
+            f"    topic: {TOPICS[i % len(TOPICS)]}\n    family: {fam}\n"
             for i, (m, fam, _) in enumerate(metrics)
         ),
         "utf-8",

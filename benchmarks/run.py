@@ -97,6 +97,75 @@ class Table:
                 print("  ".join("-" * w for w in widths))
 
 
+def startup(runs: int, env: dict[str, str], cli: list[str]) -> None:
+    table = Table()
+    table.add("start-up (shipped data)", "seconds", "peak MB", "x floor")
+    floor, floor_mb = median_of(runs, [sys.executable, "-c", FLOOR_IMPORT], env)
+    table.add(f"floor: python -c '{FLOOR_IMPORT}'", f"{floor:.3f}", str(floor_mb), "1.00")
+    measure([*cli, "conflicts"], env)  # fill the cache
+    for label, extra in (
+        ("kzhealth conflicts (warm cache)", []),
+        ("kzhealth conflicts -f json (warm cache)", ["-f", "json"]),
+        ("kzhealth conflicts --no-cache", ["--no-cache"]),
+    ):
+        t, mb = median_of(runs, [*cli, "conflicts", *extra], env)
+        table.add(label, f"{t:.3f}", str(mb), f"{t / floor:.2f}")
+    table.print()
+
+
+def one_file_edited(
+    runs: int, env: dict[str, str], cli: list[str], folder: Path
+) -> tuple[float, int]:
+    """conflicts on a copy of the dataset whose first claims file changes before every run."""
+    work = folder / "edited"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(folder / "claims", work)
+    first = sorted(work.glob("src-*.yaml"))[0]
+    original = first.read_text("utf-8")
+    argv = [*cli, "conflicts", "--format", "json", "--claims", str(work)]
+    measure(argv, env)  # every file cached
+    edits = iter(range(10**6))
+
+    def edit() -> None:
+        first.write_text(original + f"# edit {next(edits)}\n", "utf-8")
+
+    try:
+        return median_of(runs, argv, env, edit)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def scale(
+    size: int, runs: int, env: dict[str, str], cli: list[str], cache: Path, table: Table
+) -> dict[str, float]:
+    folder = dataset(size)
+    claims = folder / "claims"
+    files = sorted(str(p) for p in claims.glob("*.yaml"))
+    parse, parse_mb = median_of(runs, [sys.executable, "-c", FLOOR_PARSE, *files], env)
+    table.add(f"{size:,}", "floor: yaml.load(CSafeLoader)", f"{parse:.2f}", str(parse_mb), "1.00")
+    env = {**env, "KZHEALTH_CACHE_DIR": str(cache)}
+    conflicts = [*cli, "conflicts", "--format", "json", "--claims", str(claims)]
+    check = [*cli, "check", "--no-cache", "--claims", str(claims), "--texts", str(folder / "texts")]
+
+    def empty_cache() -> None:
+        shutil.rmtree(cache, ignore_errors=True)
+
+    timings: dict[str, float] = {}
+    for label, argv, before in (
+        ("conflicts --no-cache", [*conflicts, "--no-cache"], None),
+        ("conflicts, cold cache", conflicts, empty_cache),
+        ("conflicts, warm cache", conflicts, None),
+        ("check --texts --no-cache", check, None),
+    ):
+        t, mb = median_of(runs, argv, env, before)
+        timings[label] = t
+        table.add(f"{size:,}", label, f"{t:.2f}", str(mb), f"{t / parse:.2f}")
+    t, mb = one_file_edited(runs, env, cli, folder)
+    vs_warm = f"{t / parse:.2f} ({t / timings['conflicts, warm cache']:.2f}x warm)"
+    table.add(f"{size:,}", "conflicts, warm, one file edited", f"{t:.2f}", str(mb), vs_warm)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -106,104 +175,29 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = sorted(int(s) for s in args.sizes.split(","))
     cache_root = Path(tempfile.mkdtemp(prefix="kzhealth-bench-cache-"))
     env = {**os.environ, "NO_COLOR": "1", "KZHEALTH_CACHE_DIR": str(cache_root / "shipped")}
     env.pop("KZHEALTH_NO_CACHE", None)
     cli = kzhealth()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs} runs\n")
-
-    table = Table()
-    table.add("start-up (shipped data)", "seconds", "peak MB", "x floor")
-    floor, floor_mb = median_of(args.runs, [sys.executable, "-c", FLOOR_IMPORT], env)
-    table.add(f"floor: python -c '{FLOOR_IMPORT}'", f"{floor:.3f}", str(floor_mb), "1.00")
-    measure([*cli, "conflicts"], env)  # fill the cache
-    for label, extra in (
-        ("kzhealth conflicts (warm cache)", []),
-        ("kzhealth conflicts --no-cache", ["--no-cache"]),
-    ):
-        t, mb = median_of(args.runs, [*cli, "conflicts", *extra], env)
-        table.add(label, f"{t:.3f}", str(mb), f"{t / floor:.2f}")
-    table.print()
-    print()
-
-    scale = Table()
-    scale.add("claims", "command", "seconds", "peak MB", "x parse floor")
-    timings: dict[tuple[str, int], float] = {}
-    for size in sizes:
-        folder = dataset(size)
-        claims = folder / "claims"
-        files = sorted(str(p) for p in claims.glob("*.yaml"))
-        parse, parse_mb = median_of(args.runs, [sys.executable, "-c", FLOOR_PARSE, *files], env)
-        scale.add(
-            f"{size:,}",
-            "floor: yaml.load(CSafeLoader), every file",
-            f"{parse:.2f}",
-            str(parse_mb),
-            "1.00",
-        )
-        cache = cache_root / str(size)
-        run_env = {**env, "KZHEALTH_CACHE_DIR": str(cache)}
-        conflicts = [*cli, "conflicts", "--format", "json", "--claims", str(claims)]
-        work = folder / "edited"
-        rows = [
-            ("conflicts --no-cache", [*conflicts, "--no-cache"], None),
-            (
-                "conflicts, cold cache",
-                conflicts,
-                lambda c=cache: shutil.rmtree(c, ignore_errors=True),
-            ),
-            ("conflicts, warm cache", conflicts, None),
-            (
-                "check --texts --no-cache",
-                [
-                    *cli,
-                    "check",
-                    "--no-cache",
-                    "--claims",
-                    str(claims),
-                    "--texts",
-                    str(folder / "texts"),
-                ],
-                None,
-            ),
-        ]
-        for label, argv, before in rows:
-            t, mb = median_of(args.runs, argv, run_env, before)
-            timings[(label, size)] = t
-            scale.add(f"{size:,}", label, f"{t:.2f}", str(mb), f"{t / parse:.2f}")
-        # One file edited between runs: a copy of the dataset, its first claims file changed.
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.copytree(claims, work)
-        first = sorted(work.glob("src-*.yaml"))[0]
-        original = first.read_text("utf-8")
-        edit_env = {**run_env}
-        measure([*cli, "conflicts", "--format", "json", "--claims", str(work)], edit_env)
-        counter = iter(range(10**6))
-        t, mb = median_of(
-            args.runs,
-            [*cli, "conflicts", "--format", "json", "--claims", str(work)],
-            edit_env,
-            lambda: first.write_text(original + f"# edit {next(counter)}\n", "utf-8"),
-        )
-        warm = timings[("conflicts, warm cache", size)]
-        scale.add(
-            f"{size:,}",
-            "conflicts, warm, one file edited",
-            f"{t:.2f}",
-            str(mb),
-            f"{t / parse:.2f} ({t / warm:.2f}x warm)",
-        )
-        shutil.rmtree(work, ignore_errors=True)
-    scale.print()
-
+    try:
+        startup(args.runs, env, cli)
+        print()
+        table = Table()
+        table.add("claims", "command", "seconds", "peak MB", "x parse floor")
+        timings = {
+            size: scale(size, args.runs, env, cli, cache_root / str(size), table) for size in sizes
+        }
+        table.print()
+    finally:
+        shutil.rmtree(cache_root, ignore_errors=True)
     if len(sizes) >= 2:
-        a, b = sorted(sizes)[-2:]
+        a, b = sizes[-2:]
         print(f"\ngrowth exponent from {a:,} to {b:,} claims (1.0 is linear):")
         for label in ("conflicts --no-cache", "check --texts --no-cache", "conflicts, warm cache"):
-            exponent = math.log(timings[(label, b)] / timings[(label, a)]) / math.log(b / a)
+            exponent = math.log(timings[b][label] / timings[a][label]) / math.log(b / a)
             print(f"  {label}: {exponent:.2f}")
-    shutil.rmtree(cache_root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -187,3 +187,31 @@ def test_no_cache_writes_nothing(claims_dir: Path, tmp_path: Path) -> None:
         env={"KZHEALTH_CACHE_DIR": str(cache_dir), "KZHEALTH_NO_CACHE": "1"},
     )
     assert not cache_dir.exists()
+
+
+def test_records_round_trip_through_cache_rows() -> None:
+    """Every shipped record survives the cache's encoding unchanged."""
+    from kzhealth.model import Claim, Metric, Source  # noqa: PLC0415
+
+    dataset = load_dataset(SHIPPED)
+    for claim in dataset.claims:
+        assert Claim.from_row(json.loads(json.dumps(claim.to_row()))) == claim
+        assert list(claim.to_dict()) == list(Claim.FIELDS)
+    for source in dataset.sources.values():
+        assert Source.from_dict(json.loads(json.dumps(source.to_dict()))) == source
+    for metric in dataset.metrics.values():
+        assert Metric.from_dict(json.loads(json.dumps(metric.to_dict()))) == metric
+
+
+def test_schema_and_records_have_the_same_fields() -> None:
+    """The pydantic input models and the plain records name the same fields."""
+    from kzhealth import model, schema  # noqa: PLC0415
+
+    pairs = [
+        (schema.ClaimIn, model.Claim),
+        (schema.SourceIn, model.Source),
+        (schema.MetricIn, model.Metric),
+        (schema.IgnoredIn, model.Ignored),
+    ]
+    for validated, record in pairs:
+        assert list(validated.model_fields) == list(record.FIELDS), record.__name__

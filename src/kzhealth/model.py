@@ -233,11 +233,17 @@ class Claim:
         self.period_key = (self.period.key, baseline)
 
     def to_dict(self) -> dict[str, Any]:
-        return _dump(self, self.FIELDS)
+        return dict(zip(self.FIELDS, self.to_row(), strict=True))
 
     def to_row(self) -> list[Any]:
-        """The fields in FIELDS order: what the cache stores (shorter than a dict per claim)."""
-        return list(self.to_dict().values())
+        """The fields in FIELDS order, as JSON values: what the cache stores (a row is a third
+        shorter than a dict), written out field by field because it runs once per claim."""
+        return [
+            self.id, self.source, self.metric, self.measure.value, self.figure, self.value,
+            self.unit, self.qualifier.value, self.period.text,
+            self.baseline.text if self.baseline is not None else None, self.subject, self.scope,
+            self.status.value, self.rank.value, self.reason, self.quote, self.note,
+        ]  # fmt: skip
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Claim:
