@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +53,8 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.written = 0
+        self._serial = 0
+        self._ready = False
 
     def _path(self, kind: str, digest: str) -> Path:
         name = hashlib.sha256(
@@ -85,21 +86,26 @@ class Cache:
         """Store atomically; a cache that cannot be written is skipped silently."""
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         header = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
+        target = self._path(kind, digest)
+        # A temporary name of our own (pid and a counter) in the same folder, then a rename:
+        # readers see the old entry or the new one, never half of one.
+        self._serial += 1
+        tmp = target.with_name(f".entry.{os.getpid()}.{self._serial}.tmp")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=self.folder)
+            if not self._ready:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._ready = True
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError:
             return
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(json.dumps(header, sort_keys=True).encode() + b"\n" + body)
-            Path(tmp).replace(self._path(kind, digest))
+            tmp.replace(target)
             self.written += 1
         except OSError:
-            pass
-        finally:
             with contextlib.suppress(OSError):
-                Path(tmp).unlink()
+                tmp.unlink()
 
     def prune(self, files_in_use: int) -> int:
         """Drop the oldest entries beyond the bound; returns how many were removed."""
