@@ -175,3 +175,14 @@ def test_markup_in_data_is_printed_literally(claims_dir: Path) -> None:
     assert result.exit_code == 0, explain(result)
     assert "[bold red]Dropped[/] by 20.2% [link=http://x]here[/link]" in result.stdout
     assert "\x1b" not in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["sources", "metrics", "claims"])
+def test_schema_describes_the_files(kind: str) -> None:
+    """`kzhealth schema KIND` prints a JSON Schema that forbids unknown fields."""
+    result = run("schema", kind)
+    assert result.exit_code == 0, explain(result)
+    schema = json.loads(result.stdout)
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False
+    assert kind in schema["properties"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from kzhealth.errors import Location, Problem, display_path
+from kzhealth.errors import Location, Problem, display_path, line_column
 from kzhealth.figures import Normalised, Token, Written, normalise, plain, read_figure, tokens
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Source
@@ -55,11 +55,6 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.failures and all(not c.uncovered for c in self.coverage)
-
-
-def _line_col(raw: str, index: int) -> tuple[int, int]:
-    line = raw.count("\n", 0, index) + 1
-    return line, index - (raw.rfind("\n", 0, index) + 1) + 1
 
 
 def _occurrences(haystack: str, needle: str) -> list[int]:
@@ -194,7 +189,7 @@ def _coverage(
 
 
 def _uncovered(token: Token, raw: str, text: Normalised, shown: str) -> Uncovered:
-    line, col = _line_col(raw, text.origin[token.start])
+    line, col = line_column(raw, text.origin[token.start])
     context = text.text[max(0, token.start - 30) : token.end + 30]
     return Uncovered(Location(shown, line, col), token.text, context)
 

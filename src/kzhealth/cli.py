@@ -6,6 +6,7 @@ import difflib
 import os
 import signal
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -287,6 +288,30 @@ def check(
     _emit(renderer(fmt).check(report), output, force=force, dataset=dataset)
     if not report.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+class SchemaKind(StrEnum):
+    SOURCES = "sources"
+    METRICS = "metrics"
+    CLAIMS = "claims"
+
+
+@app.command()
+def schema(
+    kind: Annotated[SchemaKind, typer.Argument(help="Which file: sources, metrics or claims.")],
+) -> None:
+    """Print the JSON Schema of a claims-folder file (for editors that validate YAML)."""
+    import json  # noqa: PLC0415
+
+    from kzhealth import schema as models  # noqa: PLC0415 - pydantic only for this command
+
+    files: dict[SchemaKind, type[models.Record]] = {
+        SchemaKind.SOURCES: models.SourcesFile,
+        SchemaKind.METRICS: models.MetricsFile,
+        SchemaKind.CLAIMS: models.ClaimsFile,
+    }
+    model = files[kind]
+    typer.echo(json.dumps(model.model_json_schema(mode="validation"), indent=2))
 
 
 cache_app = typer.Typer(help="The cache of validated files (see the README).", no_args_is_help=True)

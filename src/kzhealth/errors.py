@@ -50,6 +50,11 @@ class DataError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def line_column(text: str, index: int) -> tuple[int, int]:
+    """The 1-based line and column of a character index in a text."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def display_path(path: Path) -> str:
     """The path as the user will recognise it: relative to the working directory when inside it."""
     try:

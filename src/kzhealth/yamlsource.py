@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from kzhealth.errors import DataError, Location, Problem
+from kzhealth.errors import DataError, Location, Problem, line_column
 
 try:  # libyaml is the fast path; the pure-Python parser gives the same events and marks.
     _Loader: type = yaml.CSafeLoader
@@ -157,7 +157,7 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             self.problems.append(_yaml_problem(exc, text, self.display))
         except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
-            line, column = _line_col(text, exc.position)
+            line, column = line_column(text, exc.position)
             char = exc.character
             code = f"U+{ord(char) if isinstance(char, str) else char:04X}"
             message = f"character {code} is not allowed in YAML"
@@ -331,10 +331,6 @@ class _Builder:
         return text
 
 
-def _line_col(text: str, index: int) -> Mark:
-    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
 def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, display: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     parts = (exc.context, exc.problem)
@@ -396,8 +392,3 @@ def parse_yaml(text: str, display: str) -> YamlFile:
 def parse_bytes(raw: bytes, display: str) -> YamlFile:
     """Decode (UTF-8, BOM allowed) and parse, or raise DataError with every problem found."""
     return parse_yaml(_decode(raw, display), display)
-
-
-def load_yaml(path: Path, display: str) -> YamlFile:
-    """Read and parse one YAML file, or raise DataError with every problem found."""
-    return parse_bytes(read_bytes(path, display), display)
