@@ -99,3 +99,12 @@ def test_json_conflicts_splice_equals_plain_encoding() -> None:
     text = renderer(OutputFormat.JSON).conflicts(shipped, conflicts)
     assert isinstance(text, str)
     assert text == json.dumps(plain, ensure_ascii=False) + "\n"
+
+
+def test_claims_table_headers_match_cells(dataset: Dataset) -> None:
+    """Every claims-table row has one cell per header, and the range is shown."""
+    [table] = renderer(OutputFormat.TABLE).claims(dataset, dataset.claims)
+    assert [c.header for c in table.columns] == [  # type: ignore[attr-defined]
+        "Claim", "Source", "Figure", "Range", "Period", "Subject", "Quote",
+    ]  # fmt: skip
+    assert "[-20.25, -20.15]" in as_text([table])

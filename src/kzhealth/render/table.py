@@ -58,13 +58,14 @@ def claims(dataset: Dataset, items: list[Claim]) -> list[RenderableType]:
     table = Table(
         box=box.SIMPLE_HEAD, show_lines=False, expand=False, title=t(f"{len(items)} claims")
     )
-    for name in ("Claim", "Source", "Figure", "Period", "Subject", "Quote"):
+    for name in ("Claim", "Source", "Figure", "Range", "Period", "Subject", "Quote"):
         table.add_column(name, overflow="fold")
     for c in items:
         table.add_row(
             t(f"{c.id}\n{c.metric}"),
             _source_cell(dataset, c),
             _figure_cell(c),
+            t(c.interval_text),
             _period_cell(c),
             t(c.subject if c.scope == "national" else f"{c.subject} ({c.scope})"),
             t(c.quote, "italic"),
