@@ -114,7 +114,7 @@ def conflict_table(dataset: Dataset, number: int, conflict: Conflict) -> Table:
             _source_cell(dataset, c),
             _period_cell(c),
             _figure_cell(c),
-            t(c.interval),
+            t(c.interval_text),
             t(c.quote, "italic"),
         )
     return table
