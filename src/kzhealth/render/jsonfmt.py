@@ -29,23 +29,25 @@ def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
 
 
 def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
-    # A claim met in several conflicts is encoded once: each conflict is written as its own
-    # fields with the claims' JSON spliced in (the same text json.dumps would give).
-    encoded: dict[str, str] = {}
+    # A claim met in several conflicts is turned into a record once and shared; one json.dumps
+    # call then encodes everything in C.
+    records: dict[str, dict[str, Any]] = {}
 
-    def claim_json(claim: Claim) -> str:
-        text = encoded.get(claim.id)
-        if text is None:
-            text = encoded[claim.id] = json.dumps(claim_record(dataset, claim), ensure_ascii=False)
-        return text
+    def record(claim: Claim) -> dict[str, Any]:
+        found = records.get(claim.id)
+        if found is None:
+            found = records[claim.id] = claim_record(dataset, claim)
+        return found
 
-    parts = []
-    for conflict in items:
-        head = json.dumps(conflict_record(dataset, conflict, with_claims=False), ensure_ascii=False)
-        parts.append(
-            f'{head[:-1]}, "claims": [{", ".join(claim_json(c) for c in conflict.claims)}]}}'
-        )
-    return '{"conflicts": [' + ", ".join(parts) + "]}\n"
+    return _dump(
+        {
+            "conflicts": [
+                conflict_record(dataset, c, with_claims=False)
+                | {"claims": [record(m) for m in c.claims]}
+                for c in items
+            ]
+        }
+    )
 
 
 def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
