@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import shutil
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from helpers import explain, run
-from kzhealth.cache import MAX_ENTRIES_FLOOR, Cache
+from kzhealth.cache import DATABASE, MAX_ENTRIES_FLOOR, Cache
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
 
@@ -40,8 +44,24 @@ def outputs(root: Path, cache_dir: Path, *extra: str) -> list[tuple[int, str, st
     return results
 
 
-def entries(cache_dir: Path) -> list[Path]:
-    return sorted(cache_dir.glob("*.json"))
+def entries(cache_dir: Path) -> list[tuple[str, str, bytes]]:
+    """Every (key, header, body) row of the cache database."""
+    path = cache_dir / DATABASE
+    if not path.is_file():
+        return []
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return [(k, h, bytes(b)) for k, h, b in db.execute("SELECT key, header, body FROM entries")]
+
+
+def rewrite(cache_dir: Path, change: Callable[[str, bytes], tuple[str, bytes]]) -> None:
+    """Replace every row's header and body with what ``change`` makes of them."""
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        for key, header, body in entries(cache_dir):
+            new_header, new_body = change(header, body)
+            db.execute(
+                "UPDATE entries SET header = ?, body = ? WHERE key = ?", (new_header, new_body, key)
+            )
+        db.commit()
 
 
 def test_output_identical_cold_warm_and_without_cache(claims_dir: Path, tmp_path: Path) -> None:
@@ -102,18 +122,32 @@ def test_duplicate_id_across_cached_files_is_still_found(claims_dir: Path, tmp_p
         load_dataset(claims_dir, Cache(tmp_path / "cache"))
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        "truncate",
-        "garbage",
-        "edit_payload",
-        "edit_header_version",
-        "empty",
-        "wrong_shape",
-        "directory",
-    ],
-)
+def _resigned(header: str, body: bytes) -> str:
+    meta = json.loads(header)
+    meta["payload_sha256"] = hashlib.sha256(body).hexdigest()
+    return json.dumps(meta, sort_keys=True)
+
+
+ROW_DAMAGE: dict[str, Callable[[str, bytes], tuple[str, bytes]]] = {
+    "truncated": lambda h, b: (h, b[: len(b) // 2]),
+    "garbage": lambda h, b: (h, b"\x00\xff" * 50),
+    # a hand edit of a figure that leaves the checksum as it was
+    "hand_edited": lambda h, b: (h, b.replace(b'"-20.2"', b'"-99.9"')),
+    "other_version": lambda h, b: (h.replace('"kzhealth": "', '"kzhealth": "0.0.0-'), b),
+    "empty": lambda h, b: ("", b""),
+    # a valid checksum over something kzhealth never wrote
+    "wrong_shape": lambda h, b: (
+        _resigned(h, b'{"records": [{"id": 1}], "marks": "x"}'),
+        b'{"records": [{"id": 1}], "marks": "x"}',
+    ),
+    "bad_values": lambda h, b: (
+        _resigned(h, b.replace(b'"percent"', b'"percnt"')),
+        b.replace(b'"percent"', b'"percnt"'),
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(ROW_DAMAGE))
 def test_damaged_entries_are_ignored_and_replaced(
     claims_dir: Path, tmp_path: Path, damage: str
 ) -> None:
@@ -121,29 +155,33 @@ def test_damaged_entries_are_ignored_and_replaced(
     cache_dir = tmp_path / "cache"
     expected = outputs(claims_dir, cache_dir, "--no-cache")
     outputs(claims_dir, cache_dir)
-    for entry in entries(cache_dir):
-        raw = entry.read_bytes()
-        header, _, payload = raw.partition(b"\n")
-        if damage == "truncate":
-            entry.write_bytes(raw[: len(raw) // 2])
-        elif damage == "garbage":
-            entry.write_bytes(b"\x00\xff" * 50)
-        elif damage == "edit_payload":  # a hand edit that changes a figure but not the checksum
-            entry.write_bytes(header + b"\n" + payload.replace(b'"-20.2"', b'"-99.9"'))
-        elif damage == "edit_header_version":
-            meta = json.loads(header)
-            meta["kzhealth"] = "0.0.1"
-            entry.write_bytes(json.dumps(meta, sort_keys=True).encode() + b"\n" + payload)
-        elif damage == "empty":
-            entry.write_bytes(b"")
-        elif damage == "wrong_shape":  # valid checksum, but not what kzhealth wrote
-            body = json.dumps({"records": [{"id": 1}], "marks": "x"}).encode()
-            meta = json.loads(header)
-            meta["payload_sha256"] = __import__("hashlib").sha256(body).hexdigest()
-            entry.write_bytes(json.dumps(meta, sort_keys=True).encode() + b"\n" + body)
-        else:
-            entry.unlink()
-            entry.mkdir()
+    assert entries(cache_dir)
+    rewrite(cache_dir, ROW_DAMAGE[damage])
+    assert outputs(claims_dir, cache_dir) == expected
+    cache = Cache(cache_dir)
+    load_dataset(claims_dir, cache)
+    assert cache.hits == len(list(claims_dir.glob("*.yaml")))  # the damaged entries were replaced
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "directory", "empty"])
+def test_damaged_database_is_replaced(claims_dir: Path, tmp_path: Path, damage: str) -> None:
+    """A database file that is garbage, truncated, empty or a folder never breaks a command."""
+    cache_dir = tmp_path / "cache"
+    expected = outputs(claims_dir, cache_dir, "--no-cache")
+    outputs(claims_dir, cache_dir)
+    database = cache_dir / DATABASE
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    if damage == "garbage":
+        database.write_bytes(b"\x00\xff not a database " * 100)
+    elif damage == "truncated":
+        database.write_bytes(database.read_bytes()[:1500])
+    elif damage == "empty":
+        database.write_bytes(b"")
+    else:
+        database.unlink()
+        database.mkdir()
+    assert outputs(claims_dir, cache_dir) == expected
     assert outputs(claims_dir, cache_dir) == expected
 
 
@@ -155,12 +193,12 @@ def test_unwritable_cache_folder_still_works(claims_dir: Path, tmp_path: Path) -
 
 
 def test_cache_is_pruned_to_a_bound(tmp_path: Path) -> None:
-    """Old entries beyond the bound are removed, oldest first."""
+    """Entries beyond the bound are removed, least recently used first."""
     cache = Cache(tmp_path / "cache")
     for i in range(MAX_ENTRIES_FLOOR + 25):
         cache.put("claims", f"{i:064x}", {"n": i})
-    removed = cache.prune(files_in_use=3)
-    assert removed == 25
+    cache.close(files_in_use=3)
+    assert cache.written == MAX_ENTRIES_FLOOR + 25
     assert len(entries(tmp_path / "cache")) == MAX_ENTRIES_FLOOR
 
 
@@ -175,6 +213,7 @@ def test_cache_clear_and_dir(claims_dir: Path, tmp_path: Path) -> None:
     assert cleared.exit_code == 0, explain(cleared)
     assert entries(cache_dir) == []
     assert "removed" in cleared.stderr
+    assert outputs(claims_dir, cache_dir) == outputs(claims_dir, cache_dir, "--no-cache")
 
 
 def test_no_cache_writes_nothing(claims_dir: Path, tmp_path: Path) -> None:

@@ -325,7 +325,7 @@ def cache_clear() -> None:
     removed = Cache(folder).clear()
     from kzhealth.console import make_console  # noqa: PLC0415
 
-    make_console(stderr=True).print(f"removed {removed} cache files from {folder}", markup=False)
+    make_console(stderr=True).print(f"removed {removed} cache entries from {folder}", markup=False)
 
 
 @cache_app.command("dir")

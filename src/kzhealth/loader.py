@@ -316,8 +316,8 @@ def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
         claims.extend(loaded.records)
 
     where = _unique(ids, "claim", problems)
-    if cache is not None and cache.written:
-        cache.prune(len(files) + 2)
+    if cache is not None:
+        cache.close(files_in_use=len(files) + 2)
     if problems:
         raise DataError(problems)
     return Dataset(root, sources, metrics, claims, ignored, where, source_where)
