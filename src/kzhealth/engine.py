@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from operator import attrgetter
 from typing import NamedTuple
 
 from kzhealth.model import Claim, Measure
@@ -90,14 +91,6 @@ def group_key(claim: Claim) -> GroupKey:
         claim.unit_info.dimension,
         claim.status.is_goal,
     )
-
-
-def _period(claim: Claim) -> Hashable:
-    return claim.period_key
-
-
-def _value(claim: Claim) -> tuple[Decimal, Decimal]:
-    return claim.value_key
 
 
 def _direction(claim: Claim) -> int:
@@ -180,11 +173,11 @@ def _classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
     stated = [c for c in claims if c.period.stated]
     unstated = [c for c in claims if not c.period.stated]
 
-    for same_period in _by(stated, _period).values():
+    for same_period in _by(stated, attrgetter("period_key")).values():
         if len(same_period) < 2:
             continue
         period = same_period[0].period.label()
-        for source_claims in _by(same_period, lambda c: c.source).values():
+        for source_claims in _by(same_period, attrgetter("source")).values():
             if len(source_claims) > 1 and common([c.base_interval for c in source_claims]) is None:
                 ranges = "; ".join(_label(c) for c in source_claims)
                 why = f"one source, one period ({period}), ranges that share no value: {ranges}"
@@ -199,7 +192,7 @@ def _classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
             )
 
     recycled, differing = _partners(stated)
-    for same_value in _by(recycled, _value).values():
+    for same_value in _by(recycled, attrgetter("value_key")).values():
         figure = same_value[0].value_label()
         periods = "; ".join(f"{c.id}: {c.period.label()}" for c in same_value)
         why = f"the same figure {figure} is given for different periods: {periods}"

@@ -53,16 +53,20 @@ class _File:
     source_mark: Mark = (0, 0)
     ignored: list[Ignored] = field(default_factory=list)
     ignored_marks: list[Mark] = field(default_factory=list)
+    parsed: YamlFile | None = field(default=None, repr=False)  # kept once parsed for locating
 
     def at(self, mark: Mark) -> Location:
         return Location(self.display, *mark)
 
     def locate(self, loc: tuple[str | int, ...]) -> Location:
-        """The exact position of a field: the file is parsed again, which only errors need."""
-        try:
-            return parse_bytes(read_bytes(self.path, self.display), self.display).locate(loc)
-        except DataError:
-            return Location(self.display)
+        """The exact position of a field: the file is parsed again (once, however many errors
+        it has), which only errors need."""
+        if self.parsed is None:
+            try:
+                self.parsed = parse_bytes(read_bytes(self.path, self.display), self.display)
+            except DataError:
+                return Location(self.display)
+        return self.parsed.locate(loc)
 
 
 # --- validation of one file (pydantic is imported only here, only on a cache miss) ---------

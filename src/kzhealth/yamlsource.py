@@ -232,13 +232,7 @@ class _Builder:
         mark = _mark(event)
         frame = stack[-1]
         if len(stack) > MAX_DEPTH:
-            self.problems.append(
-                Problem(
-                    Location(self.display, *mark),
-                    _field(frame.path),
-                    f"nested deeper than {MAX_DEPTH} levels",
-                )
-            )
+            self.problem(mark, frame.path, f"nested deeper than {MAX_DEPTH} levels")
             raise _Stop("the file is nested too deeply to read further")
         if isinstance(frame.container, dict) and frame.key is None and not frame.skip:
             self.problem(mark, frame.path, "keys must be plain names, not lists or mappings")
