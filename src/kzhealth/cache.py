@@ -1,8 +1,18 @@
-"""A per-file cache of validated content, keyed on each file's bytes.
+"""A cache of validated content, keyed on content: never on names, times or sizes.
 
-An entry holds what one YAML file validated to (records as plain JSON, plus the positions needed
-to locate them), so an unchanged file is neither parsed nor validated again. Cross-file checks
-and the conflict engine always run on the merged result, so the cache can never hide an error.
+Three tables, each keyed on a hash of what its value was computed from:
+
+- ``entries``: what one YAML file validated to (records as plain JSON, the positions needed to
+  locate them, and a small index of ids, references and groups), keyed on the file's sha256, so
+  an unchanged file is neither parsed nor validated again;
+- ``rows``: each claim's record, keyed on a hash of the record itself (self-verifying), so a
+  group can be compared again without reading every file its claims come from;
+- ``groups``: the rendered conflicts of one group of comparable claims, keyed on a hash of its
+  key and of every member's record and source details (see ``kzhealth.report``).
+
+Cross-file checks run on every run; the engine runs on every group whose members changed, and a
+group whose inputs are byte-for-byte the same gives the same conflicts, so the cache can never
+hide an error or show a stale one.
 
 Storage: one SQLite database (the standard library's ``sqlite3``) in the cache folder. One
 transaction writes every new entry of a run: writing 4,000 small files, each through a temporary
@@ -15,7 +25,9 @@ file's sha256; its header repeats those and the sha256 of its body. Anything tha
 a truncated, corrupted or hand-edited entry, one from another version, a database that is not a
 database - is ignored and re-parsed, never an error and never wrong data. A database that cannot
 be opened is moved aside and started afresh; a cache that cannot be written is skipped. The
-database keeps at most ``max(1000, 4 x files)`` entries, the least recently used going first.
+database keeps at most ``max(1000, 4 x files)`` entries and ``max(1000, 4 x groups)`` group
+results, the least recently used going first (a read marks an item used only when its mark is an
+hour old, so a run that changes nothing writes nothing); rows go with the last entry of theirs.
 """
 
 from __future__ import annotations
@@ -26,16 +38,29 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from kzhealth import __version__
 
-FORMAT = 3
+FORMAT = 4
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
-MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries
-ENTRIES_PER_FILE = 4  # keep room for a few edits of every file before pruning
+MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
+ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
 BUSY_TIMEOUT = 5.0  # seconds to wait for another run's write before giving up on writing
+TOUCH_AFTER = 3600.0  # a read renews an item's last-used mark once it is this old (seconds)
+BATCH = 900  # keys per SELECT ... IN (...): below every SQLite's limit on parameters
+SALT = f"kzhealth {__version__} cache format {FORMAT}\n".encode()
+
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY,"
+    " header TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY,"
+    " entry TEXT NOT NULL, row BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY,"
+    " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
+)
 
 
 def default_cache_dir() -> Path:
@@ -56,6 +81,19 @@ def _key(kind: str, digest: str) -> str:
     return hashlib.sha256(json.dumps(_header(kind, digest), sort_keys=True).encode()).hexdigest()
 
 
+KEY_SIZE = 32  # hex digits of a content key: 128 bits, ample for a cache's few million items
+
+
+def content_key(data: bytes) -> str:
+    """The key of a row or group: a hash of kzhealth's version, the format and the content."""
+    return hashlib.sha256(SALT + data).hexdigest()[:KEY_SIZE]
+
+
+def _batches(keys: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(keys), BATCH):
+        yield keys[start : start + BATCH]
+
+
 class Cache:
     """Entries in one SQLite file; every method tolerates a missing, locked or corrupt cache."""
 
@@ -64,11 +102,16 @@ class Cache:
         self.path = folder / DATABASE
         self.hits = 0
         self.misses = 0
-        self.written = 0
+        self.written = 0  # file entries
+        self.groups_written = 0
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._pending: list[tuple[str, str, bytes]] = []
         self._used: list[str] = []
+        self._rows: dict[str, tuple[str, bytes]] = {}
+        self._groups: dict[str, bytes] = {}
+        self._groups_used: list[str] = []
+        self._now = time.time()
 
     def _connect(self, *, create: bool) -> sqlite3.Connection | None:
         if self._db is not None or (self._opened and not create):
@@ -80,10 +123,8 @@ class Cache:
             self.folder.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY,"
-                " header TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)"
-            )
+            for table in _TABLES:
+                db.execute(table)
         except sqlite3.DatabaseError:  # not a database (garbage, truncated): start afresh
             self._discard()
             return None
@@ -100,29 +141,53 @@ class Cache:
 
     def get(self, kind: str, digest: str) -> Any | None:
         """The payload stored for this file content, or None (missing or not trustworthy)."""
-        db = self._connect(create=False)
-        key = _key(kind, digest)
-        try:
-            row = (
-                db.execute("SELECT header, body FROM entries WHERE key = ?", (key,)).fetchone()
-                if db
-                else None
-            )
-            if row is None:
+        return self.get_many(kind, [digest])[0]
+
+    def get_many(self, kind: str, digests: list[str]) -> list[Any | None]:
+        """``get`` for many files at once (a query per few hundred files, not one per file)."""
+        keys = [_key(kind, digest) for digest in digests]
+        rows = {key: rest for key, *rest in self._select("header, body, used", "entries", keys)}
+        found = [
+            self._verified(kind, digest, rows.get(key))
+            for key, digest in zip(keys, digests, strict=True)
+        ]
+        for key, value in zip(keys, found, strict=True):
+            if value is None:
                 self.misses += 1
-                return None
+                continue
+            self.hits += 1
+            if self._stale(rows[key][2]):
+                self._used.append(key)
+        return found
+
+    def _select(self, columns: str, table: str, keys: list[str]) -> list[tuple[Any, ...]]:
+        """(key, *columns) of the rows of ``table`` with these keys; none when unreadable."""
+        db = self._connect(create=False)
+        found: list[tuple[Any, ...]] = []
+        if db is None:
+            return found
+        try:
+            for batch in _batches(keys):
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT key, {columns} FROM {table} WHERE key IN ({marks})"  # noqa: S608
+                found += db.execute(query, batch).fetchall()
+        except sqlite3.Error:  # a corrupt page: everything is computed again
+            return []
+        return found
+
+    @staticmethod
+    def _verified(kind: str, digest: str, row: list[Any] | None) -> Any | None:
+        if row is None:
+            return None
+        try:
             header, body = json.loads(row[0]), bytes(row[1])
             expected = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
-            if header != expected:
-                self.misses += 1
-                return None
-            value = json.loads(body)
-        except (sqlite3.Error, ValueError, TypeError):  # corrupt row or page, not JSON, not UTF-8
-            self.misses += 1
+            return json.loads(body) if header == expected else None
+        except (ValueError, TypeError):  # not JSON, not UTF-8, not bytes
             return None
-        self.hits += 1
-        self._used.append(key)
-        return value
+
+    def _stale(self, used: object) -> bool:
+        return not isinstance(used, float) or used < self._now - TOUCH_AFTER
 
     def put(self, kind: str, digest: str, payload: Any) -> None:
         """Queue an entry; ``close`` writes every queued entry in one transaction."""
@@ -130,16 +195,42 @@ class Cache:
         header = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
         self._pending.append((_key(kind, digest), json.dumps(header, sort_keys=True), body))
 
-    def close(self, files_in_use: int = 0) -> None:
-        """Write queued entries, mark the ones used, prune to the bound; silently on failure."""
-        if not self._pending and not self._used:
+    def put_row(self, kind: str, digest: str, key: str, row: bytes) -> None:
+        """Queue a claim's record under its content key, tied to the file entry it came from."""
+        self._rows[key] = (_key(kind, digest), row)
+
+    def get_rows(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The records stored under these keys; a record that does not hash to its key (damaged,
+        edited, from another version) is left out."""
+        return {
+            key: row
+            for key, row in self._select("row", "rows", list(dict.fromkeys(keys)))
+            if isinstance(row, bytes) and content_key(row) == key
+        }
+
+    def put_group(self, key: str, body: bytes) -> None:
+        """Queue a group's result under the hash of its inputs."""
+        self._groups[key] = body
+
+    def get_groups(self, keys: list[str]) -> dict[str, bytes]:
+        """Stored group results whose checksum holds; the rest must be computed again."""
+        found: dict[str, bytes] = {}
+        for key, checksum, body, used in self._select("checksum, body, used", "groups", keys):
+            if isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == checksum:
+                found[key] = body
+                if self._stale(used):
+                    self._groups_used.append(key)
+        return found
+
+    def close(self, files_in_use: int = 0, groups_in_use: int = 0) -> None:
+        """Write what was queued, mark what was used, prune to the bounds; silently on failure."""
+        if not (self._pending or self._used or self._rows or self._groups or self._groups_used):
             self._close_db()
             return
         db = self._connect(create=True)
         if db is None:
             return
-        now = time.time()
-        limit = max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * files_in_use)
+        now = self._now
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
@@ -147,15 +238,27 @@ class Cache:
                 [(key, header, body, now) for key, header, body in self._pending],
             )
             db.executemany(
+                "INSERT OR REPLACE INTO rows VALUES (?, ?, ?)",
+                [(key, entry, row) for key, (entry, row) in self._rows.items()],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)",
+                [
+                    (key, hashlib.sha256(body).hexdigest(), body, now)
+                    for key, body in self._groups.items()
+                ],
+            )
+            db.executemany(
                 "UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in self._used]
             )
-            db.execute(
-                "DELETE FROM entries WHERE key NOT IN "
-                "(SELECT key FROM entries ORDER BY used DESC LIMIT ?)",
-                (limit,),
+            db.executemany(
+                "UPDATE groups SET used = ? WHERE key = ?", [(now, k) for k in self._groups_used]
             )
+            if self._pending or self._rows or self._groups:
+                self._prune(db, files_in_use, groups_in_use)
             db.execute("COMMIT")
             self.written += len(self._pending)
+            self.groups_written += len(self._groups)
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
@@ -164,23 +267,38 @@ class Cache:
                 self._discard()
         self._pending.clear()
         self._used.clear()
+        self._rows.clear()
+        self._groups.clear()
+        self._groups_used.clear()
         self._close_db()
+
+    @staticmethod
+    def _prune(db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
+        for table, in_use in (("entries", files_in_use), ("groups", groups_in_use)):
+            db.execute(
+                f"DELETE FROM {table} WHERE key NOT IN "  # noqa: S608 - a fixed table name
+                f"(SELECT key FROM {table} ORDER BY used DESC LIMIT ?)",
+                (max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * in_use),),
+            )
+        db.execute("DELETE FROM rows WHERE entry NOT IN (SELECT key FROM entries)")
 
     def _close_db(self) -> None:
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+        self._opened = False
 
-    def count(self) -> int:
+    def count(self, table: str = "entries") -> int:
         db = self._connect(create=False)
         try:
-            return int(db.execute("SELECT count(*) FROM entries").fetchone()[0]) if db else 0
+            query = f"SELECT count(*) FROM {table}"  # noqa: S608 - callers pass a table name
+            return int(db.execute(query).fetchone()[0]) if db else 0
         except sqlite3.Error:
             return 0
 
     def clear(self) -> int:
-        """Remove the database; returns how many entries it held."""
+        """Remove the database; returns how many file entries it held."""
         held = self.count()
         self._close_db()
         self._discard()

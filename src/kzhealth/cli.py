@@ -16,7 +16,7 @@ from kzhealth import __version__
 from kzhealth.cache import Cache, default_cache_dir
 from kzhealth.engine import ConflictKind, find_conflicts
 from kzhealth.errors import DataError, ExitCode
-from kzhealth.loader import Dataset, load_dataset
+from kzhealth.loader import Dataset, DatasetIndex, load_dataset, load_index
 from kzhealth.model import Topic
 from kzhealth.paths import default_claims_dir
 from kzhealth.query import ClaimFilter
@@ -101,23 +101,36 @@ def _load(claims: Path | None, no_cache: bool = False) -> Dataset:
         _fail(error=exc)
 
 
+def _load_index(claims: Path | None) -> DatasetIndex:
+    try:
+        return load_index(claims or default_claims_dir(), Cache(default_cache_dir()))
+    except DataError as exc:
+        _fail(error=exc)
+
+
 def _emit(
-    output: Output,
+    output: Output | bytes,
     target: Path | None = None,
     *,
     force: bool = False,
-    dataset: Dataset | None = None,
+    root: Path | None = None,
 ) -> None:
-    """Print for people, or write to ``target`` (tables rendered as plain text)."""
+    """Print for people, or write to ``target`` (tables rendered as plain text); ``root`` is
+    the claims folder, which ``target`` may not overwrite."""
     if target is not None:
         from kzhealth.console import render_plain  # noqa: PLC0415 - Rich only for tables
         from kzhealth.output import write_atomic  # noqa: PLC0415
 
-        text = output if isinstance(output, str) else render_plain(output)
+        text = output if isinstance(output, str | bytes) else render_plain(output)
         try:
-            write_atomic(target, text, force=force, protect=dataset.root if dataset else None)
+            write_atomic(target, text, force=force, protect=root)
         except DataError as exc:
             _fail(error=exc)
+        return
+    if isinstance(output, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(output)
+        sys.stdout.buffer.flush()
         return
     if isinstance(output, str):
         sys.stdout.write(output)
@@ -184,7 +197,7 @@ def list_claims(
     """List every claim: its figure as written, the range it allows, period, source and quote."""
     dataset = _load(claims, no_cache)
     selected = _filter(dataset, source, metric, subject, topic, search).claims(dataset)
-    _emit(renderer(fmt).claims(dataset, selected), output, force=force, dataset=dataset)
+    _emit(renderer(fmt).claims(dataset, selected), output, force=force, root=dataset.root)
 
 
 @app.command()
@@ -207,10 +220,21 @@ def conflicts(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
+    if (
+        fmt is OutputFormat.JSON
+        and not no_cache
+        and (source, metric, topic, subject, search) == (None,) * 5
+    ):
+        # The whole report as JSON, from the cache group by group (kzhealth.report).
+        from kzhealth.report import conflicts_json  # noqa: PLC0415
+
+        index = _load_index(claims)
+        _emit(conflicts_json(index, kind or ()), output, force=force, root=index.root)
+        return
     dataset = _load(claims, no_cache)
     chosen = _filter(dataset, source, metric, subject, topic, search)
     found = chosen.conflicts(find_conflicts(dataset.claims), dataset, kind or ())
-    _emit(renderer(fmt).conflicts(dataset, found), output, force=force, dataset=dataset)
+    _emit(renderer(fmt).conflicts(dataset, found), output, force=force, root=dataset.root)
 
 
 @app.command()
@@ -227,7 +251,7 @@ def sources(
     for claim in dataset.claims:
         counts[claim.source] = counts.get(claim.source, 0) + 1
     rows = [(s, counts[s.id]) for s in dataset.sources.values()]
-    _emit(renderer(fmt).sources(dataset, rows), output, force=force, dataset=dataset)
+    _emit(renderer(fmt).sources(dataset, rows), output, force=force, root=dataset.root)
 
 
 @app.command()
@@ -256,7 +280,7 @@ def show(
         close = difflib.get_close_matches(item, [*by_id, *dataset.metrics], n=3)
         hint = f" Did you mean: {', '.join(close)}?" if close else " See `kzhealth list`."
         _fail(f"kzhealth: no claim or metric {item!r}.{hint}")
-    _emit(renderer(fmt).metric(dataset, metric, members), output, force=force, dataset=dataset)
+    _emit(renderer(fmt).metric(dataset, metric, members), output, force=force, root=dataset.root)
 
 
 @app.command()
@@ -285,7 +309,7 @@ def check(
     if texts is not None and not texts.is_dir():
         _fail(f"kzhealth: --texts {texts}: not a folder")
     report = check_dataset(dataset, texts)
-    _emit(renderer(fmt).check(report), output, force=force, dataset=dataset)
+    _emit(renderer(fmt).check(report), output, force=force, root=dataset.root)
     if not report.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)
 

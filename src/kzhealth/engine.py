@@ -168,7 +168,8 @@ def _by(claims: Iterable[Claim], key: Callable[[Claim], Hashable]) -> dict[Hasha
     return out
 
 
-def _classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
+def classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
+    """The conflicts among one group's claims (in the dataset's order), in no set order."""
     found: list[Conflict] = []
     stated = [c for c in claims if c.period.stated]
     unstated = [c for c in claims if not c.period.stated]
@@ -226,6 +227,15 @@ _FAR = date.max
 _KIND_ORDER = {kind: i for i, kind in enumerate(ConflictKind)}
 
 
+def order(
+    severity: Severity, kind: ConflictKind, key: GroupKey, first: str
+) -> tuple[int, int, str, str, str]:
+    """Where a conflict goes in a report: most severe first, then kind, metric, subject and its
+    first claim's id. No two conflicts share it (a claim is in one group, and in one conflict
+    of each kind), so the order is the same however the conflicts were found."""
+    return (-severity, _KIND_ORDER[kind], key.metric, key.subject, first)
+
+
 def group(claims: Iterable[Claim]) -> dict[GroupKey, list[Claim]]:
     """Comparable claims by group key, deprecated claims left out."""
     groups: dict[GroupKey, list[Claim]] = defaultdict(list)
@@ -241,15 +251,7 @@ def find_conflicts(claims: Iterable[Claim]) -> list[Conflict]:
         conflict
         for key, members in group(claims).items()
         if len(members) > 1
-        for conflict in _classify(key, members)
+        for conflict in classify(key, members)
     ]
-    found.sort(
-        key=lambda c: (
-            -c.severity,
-            _KIND_ORDER[c.kind],
-            c.key.metric,
-            c.key.subject,
-            c.claims[0].id,
-        )
-    )
+    found.sort(key=lambda c: order(c.severity, c.kind, c.key, c.claims[0].id))
     return found

@@ -4,19 +4,29 @@ Each file is read, hashed, and then either taken from the cache (when one is giv
 that exact content) or parsed and validated; a file with problems is never cached. Cross-file
 checks - sources and metrics that claims refer to, units that suit their metric, duplicate ids -
 run on the merged result every time.
+
+``load_index`` is the same load for a command that needs only each claims file's index (ids,
+references, groups of comparable claims) and a few of its claims: the conflicts report, which
+compares again only the groups whose claims changed (``kzhealth.report``). When its cross-file
+checks find anything, it loads the whole dataset instead, so errors read exactly the same.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import json
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from kzhealth.cache import KEY_SIZE, content_key
+from kzhealth.engine import GroupKey, group_key
 from kzhealth.errors import DataError, Location, Problem, display_path
-from kzhealth.model import Claim, Ignored, Metric, Source
+from kzhealth.model import Claim, Ignored, Measure, Metric, Source
+from kzhealth.units import DIMENSIONS, Family
 from kzhealth.yamlsource import Mark, YamlFile, parse_bytes, read_bytes
 
 if TYPE_CHECKING:
@@ -205,16 +215,203 @@ def _from_cache(entry: Any, path: Path, display: str, kind: str) -> _File | None
 def _load_file(path: Path, display: str, kind: str, cache: Cache | None) -> _File:
     raw = read_bytes(path, display)
     digest = hashlib.sha256(raw).hexdigest() if cache is not None else ""
+    return _load_bytes(path, display, kind, cache, raw, digest)[0]
+
+
+def _load_bytes(
+    path: Path, display: str, kind: str, cache: Cache | None, raw: bytes, digest: str
+) -> tuple[_File, dict[str, Any] | None]:
+    """The file from the cache or parsed; with the index it stored when it had to parse."""
     if cache is not None:
         entry = cache.get(kind, digest)
         if entry is not None:
             loaded = _from_cache(entry, path, display, kind)
             if loaded is not None:
-                return loaded
+                return loaded, None
     loaded = _parse(path, display, raw, kind)
-    if cache is not None:
-        cache.put(kind, digest, _to_cache(loaded, kind))
-    return loaded
+    if cache is None:
+        return loaded, None
+    cache.put(kind, digest, _to_cache(loaded, kind))
+    return loaded, (_store_index(cache, digest, loaded) if kind == "claims" else None)
+
+
+# --- a claims file's index: what cross-file checks and grouping need, and no more ---------
+
+
+def key_text(key: GroupKey) -> str:
+    """A group key as one string: what the index stores per claim, and hashes well."""
+    return _KEY_SEP.join((*key[:5], "1" if key.goal else "0"))
+
+
+def parse_key(text: str) -> GroupKey | None:
+    """The inverse of ``key_text``; None for text it never writes."""
+    parts = text.split(_KEY_SEP)
+    if len(parts) != 6:
+        return None
+    metric, measure, subject, scope, dimension, goal = parts
+    member = _MEASURES.get(measure)
+    if member is None or dimension not in DIMENSIONS or goal not in ("0", "1"):
+        return None
+    return GroupKey(metric, member, subject, scope, dimension, goal == "1")
+
+
+_KEY_SEP = "\x1f"  # ids, slugs, subjects and dimensions never contain it
+_MEASURES = {m.value: m for m in Measure}
+
+
+def _make_index(loaded: _File) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+    """A claims file's index entry, and each claim's record with its content key."""
+    rows = [
+        json.dumps(claim.to_row(), ensure_ascii=False, separators=(",", ":")).encode()
+        for claim in loaded.records
+    ]
+    keys = [content_key(row) for row in rows]
+    refs = {(c.metric, c.unit_info.family.value if c.measure.in_metric_unit else None): None
+            for c in loaded.records}  # fmt: skip
+    # Lists of short strings as one string each: a tenth of the time to decode.
+    index = {
+        "source": loaded.source,
+        "ids": "\n".join(c.id for c in loaded.records),
+        "rows": "".join(keys),
+        "refs": [list(ref) for ref in refs],
+        "groups": "\n".join(key_text(group_key(c)) if c.compared else "" for c in loaded.records),
+    }
+    return index, list(zip(keys, rows, strict=True))
+
+
+def _store_index(cache: Cache, digest: str, loaded: _File) -> dict[str, Any]:
+    """Queue the file's index, and each claim's record under its content key."""
+    index, rows = _make_index(loaded)
+    cache.put("index", digest, index)
+    for key, row in rows:
+        cache.put_row("claims", digest, key, row)
+    return index
+
+
+@dataclass
+class FileIndex:
+    """One valid claims file as its index: ids, record keys, references and group keys."""
+
+    path: Path
+    display: str
+    digest: str  # sha256 of the file's bytes
+    source: str
+    ids: list[str]
+    rows: str  # each claim's record's content key (cache.content_key), back to back
+    refs: list[tuple[str, str | None]]  # (metric, unit family it needs) as the claims use them
+    groups: list[str]  # each claim's group key as key_text; "" when it is not compared
+    loaded: _File | None = field(default=None, repr=False)  # when read whole in this run
+
+    def row(self, position: int) -> str:
+        return self.rows[position * KEY_SIZE : (position + 1) * KEY_SIZE]
+
+
+def _file_index(
+    entry: Any, path: Path, display: str, digest: str, loaded: _File | None = None
+) -> FileIndex | None:
+    """An index entry as a FileIndex, or None when its shape is wrong (read the file again).
+    Group keys are checked where they are used (``_merge``)."""
+    try:
+        source, ids, rows, groups = (entry[k] for k in ("source", "ids", "rows", "groups"))
+        refs = [(str(m), None if f is None else _FAMILIES[f]) for m, f in entry["refs"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(isinstance(v, str) for v in (source, ids, rows, groups)):
+        return None
+    count, odd = divmod(len(rows), KEY_SIZE)
+    ids, groups = (ids.split("\n"), groups.split("\n")) if count else ([], [])
+    if odd or not len(ids) == len(groups) == count:
+        return None
+    return FileIndex(path, display, digest, source, ids, rows, refs, groups, loaded)
+
+
+_FAMILIES = {f.value: f.value for f in Family}
+
+
+def _whole_file_index(
+    path: Path, display: str, cache: Cache | None, raw: bytes, digest: str
+) -> FileIndex:
+    """The index of a file read whole: from its cache entry, else parsed (DataError if bad)."""
+    loaded, index = _load_bytes(path, display, "claims", cache, raw, digest)
+    if index is None:  # the whole file came from the cache, or there is no cache
+        index = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)[0]
+    found = _file_index(index, path, display, digest, loaded)
+    assert found is not None, "an index made from a valid file has the right shape"
+    return found
+
+
+class Group(NamedTuple):
+    """Comparable claims: their key, and (file, position) of each in the dataset's order."""
+
+    key: GroupKey
+    text: str  # key_text(key)
+    members: list[tuple[int, int]]
+
+
+def _merge(files: list[FileIndex]) -> tuple[list[Group], set[int]]:
+    """Groups of two or more claims, and the files whose index holds a key kzhealth never
+    writes (to be read whole again)."""
+    by_text: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for n, index in enumerate(files):
+        for p, text in enumerate(index.groups):
+            if text:
+                by_text[text].append((n, p))
+    groups: list[Group] = []
+    bad: set[int] = set()
+    for text, members in by_text.items():
+        if len(members) > 1:
+            key = parse_key(text)
+            if key is None:
+                bad.update(n for n, _ in members)
+            else:
+                groups.append(Group(key, text, members))
+    return groups, bad
+
+
+@dataclass
+class DatasetIndex:
+    """A claims folder whose cross-file checks pass, with claims files as indexes: the claims
+    themselves are read (from the cache, or the file) only for the groups that need them."""
+
+    root: Path
+    sources: dict[str, Source]
+    metrics: dict[str, Metric]
+    files: list[FileIndex]
+    groups: list[Group]
+    cache: Cache | None = None
+
+    def claims(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
+        """The claims at these (file, position) pairs: records stored by content key where the
+        cache holds them, else the file read whole (from its cache entry, or parsed)."""
+        members = list(members)
+        wanted = [self.files[f].row(p) for f, p in members if self.files[f].loaded is None]
+        stored = self.cache.get_rows(wanted) if self.cache is not None and wanted else {}
+        found = []
+        for f, p in members:
+            index = self.files[f]
+            if index.loaded is None:
+                row = stored.get(index.row(p))
+                claim = _claim(row) if row is not None else None
+                if claim is not None and claim.id == index.ids[p]:
+                    found.append(claim)
+                    continue
+                index.loaded = self._read_whole(index)
+            found.append(index.loaded.records[p])
+        return found
+
+    def _read_whole(self, index: FileIndex) -> _File:
+        raw = read_bytes(index.path, index.display)
+        if hashlib.sha256(raw).hexdigest() != index.digest:
+            where = Location(index.display)
+            raise DataError([Problem(where, "", "changed while kzhealth read it; run again")])
+        return _load_bytes(index.path, index.display, "claims", self.cache, raw, index.digest)[0]
+
+
+def _claim(row: bytes) -> Claim | None:
+    try:
+        return Claim.from_row(json.loads(row))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 # --- the folder ------------------------------------------------------------------------------
@@ -247,18 +444,20 @@ def _unknown(what: str, value: str, known: dict[str, Any]) -> str:
 
 
 def _check_claims(
-    loaded: _File, sources: dict[str, Source], metrics: dict[str, Metric]
+    loaded: _File, sources: dict[str, Source] | None, metrics: dict[str, Metric] | None
 ) -> list[Problem]:
-    """References and units that depend on other files: checked on every run."""
+    """References and units that depend on other files: checked on every run. ``None`` is a
+    table whose file failed: its problems are reported already, so nothing is checked against it.
+    """
     problems = []
-    if sources and loaded.source not in sources:
+    if sources is not None and loaded.source not in sources:
         problems.append(
             Problem(
                 loaded.at(loaded.source_mark), "source", _unknown("source", loaded.source, sources)
             )
         )
-    if not metrics:
-        return problems  # metrics.yaml itself failed; its problems are already reported
+    if metrics is None:
+        return problems
     for i, claim in enumerate(loaded.records):
         metric = metrics.get(claim.metric)
         if metric is None:
@@ -271,47 +470,77 @@ def _check_claims(
     return problems
 
 
-def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
-    """Load and cross-check a claims folder; every problem is collected before raising."""
-    problems: list[Problem] = []
+def _indexed_claims_pass(
+    index: FileIndex, sources: dict[str, Source] | None, metrics: dict[str, Metric] | None
+) -> bool:
+    """Whether ``_check_claims`` finds nothing in this file, told from its index alone."""
+    if sources is not None and index.source not in sources:
+        return False
+    if metrics is None:
+        return True
+    for name, family in index.refs:
+        metric = metrics.get(name)
+        if metric is None or (family is not None and family != metric.family.value):
+            return False
+    return True
+
+
+@dataclass
+class _Tables:
+    """sources.yaml and metrics.yaml (None where the file failed), and where each source is."""
+
+    sources: dict[str, Source] | None
+    metrics: dict[str, Metric] | None
+    source_where: dict[str, Location]
+
+
+def _root(root: Path) -> str:
     shown = display_path(root)
     if not root.exists():
         raise DataError([Problem(Location(shown), "", "claims folder not found")])
     if not root.is_dir():
         raise DataError([Problem(Location(shown), "", "is a file; --claims takes a folder")])
+    return shown
 
-    def load(path: Path, kind: str) -> _File | None:
-        try:
-            return _load_file(path, str(Path(shown) / path.name), kind, cache)
-        except DataError as exc:
-            problems.extend(exc.problems)
-            return None
 
-    tables: dict[str, dict[str, Any]] = {"sources": {}, "metrics": {}}
+def _load_tables(root: Path, shown: str, cache: Cache | None, problems: list[Problem]) -> _Tables:
+    found: dict[str, dict[str, Any] | None] = {}
     source_where: dict[str, Location] = {}
     for name, kind in ((SOURCES_FILE, "sources"), (METRICS_FILE, "metrics")):
-        loaded = load(root / name, kind)
-        if loaded is None:
+        try:
+            loaded = _load_file(root / name, str(Path(shown) / name), kind, cache)
+        except DataError as exc:
+            problems.extend(exc.problems)
+            found[kind] = None
             continue
         located = _unique(
             ((r.id, loaded.at(m)) for r, m in zip(loaded.records, loaded.marks, strict=True)),
             kind[:-1],
             problems,
         )
-        tables[kind] = {r.id: r for r in loaded.records}
+        found[kind] = {r.id: r for r in loaded.records}
         if kind == "sources":
             source_where = located
-    sources, metrics = tables["sources"], tables["metrics"]
+    return _Tables(found["sources"], found["metrics"], source_where)
+
+
+def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
+    """Load and cross-check a claims folder; every problem is collected before raising."""
+    problems: list[Problem] = []
+    shown = _root(root)
+    tables = _load_tables(root, shown, cache, problems)
 
     files = claim_files(root)
     claims: list[Claim] = []
     ignored: dict[str, list[tuple[Ignored, Location]]] = {}
     ids: list[tuple[str, Location]] = []
     for path in files:
-        loaded = load(path, "claims")
-        if loaded is None:
+        try:
+            loaded = _load_file(path, str(Path(shown) / path.name), "claims", cache)
+        except DataError as exc:
+            problems.extend(exc.problems)
             continue
-        problems.extend(_check_claims(loaded, sources, metrics))
+        problems.extend(_check_claims(loaded, tables.sources, tables.metrics))
         ignored.setdefault(loaded.source, []).extend(
             (item, loaded.at(m))
             for item, m in zip(loaded.ignored, loaded.ignored_marks, strict=True)
@@ -324,4 +553,54 @@ def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
         cache.close(files_in_use=len(files) + 2)
     if problems:
         raise DataError(problems)
-    return Dataset(root, sources, metrics, claims, ignored, where, source_where)
+    sources, metrics = tables.sources or {}, tables.metrics or {}
+    return Dataset(root, sources, metrics, claims, ignored, where, tables.source_where)
+
+
+def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
+    """Load a claims folder as indexes, with the cross-file checks of ``load_dataset``.
+
+    When anything is wrong, the folder is loaded whole by ``load_dataset``, whose DataError
+    locates every problem; the cache is left open for the caller to use and close.
+    """
+    problems: list[Problem] = []
+    shown = _root(root)
+    tables = _load_tables(root, shown, cache, problems)
+    files: list[FileIndex] = []
+    read: list[tuple[Path, str, bytes, str]] = []
+    for path in claim_files(root):
+        display = str(Path(shown) / path.name)
+        try:
+            raw = read_bytes(path, display)
+        except DataError:
+            problems.append(Problem(Location(display), "", "unreadable"))
+            continue
+        read.append((path, display, raw, hashlib.sha256(raw).hexdigest()))
+    entries = cache.get_many("index", [d for *_, d in read]) if cache else [None] * len(read)
+    for (path, display, raw, digest), entry in zip(read, entries, strict=True):
+        index = _file_index(entry, path, display, digest) if entry is not None else None
+        if index is None:
+            try:
+                index = _whole_file_index(path, display, cache, raw, digest)
+            except DataError:
+                problems.append(Problem(Location(display), "", "has problems"))
+                continue
+        files.append(index)
+    del read
+    groups, bad = _merge(files)
+    if bad:  # an index entry kzhealth never wrote: those files are read whole, and merged again
+        for n in bad:
+            f = files[n]
+            raw = read_bytes(f.path, f.display)
+            digest = hashlib.sha256(raw).hexdigest()
+            files[n] = _whole_file_index(f.path, f.display, cache, raw, digest)
+        groups, bad = _merge(files)
+    ids = [i for index in files for i in index.ids]
+    clean = (
+        not problems
+        and all(_indexed_claims_pass(index, tables.sources, tables.metrics) for index in files)
+        and len(set(ids)) == len(ids)
+    )
+    if not clean:
+        load_dataset(root, cache)  # raises with every problem, located
+    return DatasetIndex(root, tables.sources or {}, tables.metrics or {}, files, groups, cache)

@@ -14,7 +14,7 @@ PROTECTED_SUFFIXES = (".yaml", ".yml")
 
 
 def write_atomic(
-    path: Path, text: str, *, force: bool = False, protect: Path | None = None
+    path: Path, text: str | bytes, *, force: bool = False, protect: Path | None = None
 ) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
 
@@ -42,8 +42,8 @@ def write_atomic(
     except OSError as exc:
         raise refuse(f"cannot write there: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode() if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         if force:

@@ -71,6 +71,7 @@ def _build() -> dict[str, Unit]:
 
 
 UNITS: dict[str, Unit] = _build()
+DIMENSIONS = frozenset(unit.dimension for unit in UNITS.values())
 
 
 def get_unit(name: str) -> Unit:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kzhealth.engine import Conflict
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import check_record, claim_record, conflict_record, source_record
+from kzhealth.render.records import (
+    Tables,
+    check_record,
+    claim_record,
+    conflict_record,
+    source_record,
+)
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
@@ -29,25 +36,29 @@ def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
 
 
 def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
-    # A claim met in several conflicts is turned into a record once and shared; one json.dumps
-    # call then encodes everything in C.
-    records: dict[str, dict[str, Any]] = {}
+    encoded: dict[str, str] = {}
+    return join_conflicts(conflict_json(dataset, c, encoded) for c in items)
 
-    def record(claim: Claim) -> dict[str, Any]:
-        found = records.get(claim.id)
-        if found is None:
-            found = records[claim.id] = claim_record(dataset, claim)
-        return found
 
-    return _dump(
-        {
-            "conflicts": [
-                conflict_record(dataset, c, with_claims=False)
-                | {"claims": [record(m) for m in c.claims]}
-                for c in items
-            ]
-        }
-    )
+def conflict_json(tables: Tables, conflict: Conflict, encoded: dict[str, str]) -> str:
+    """One conflict as ``json.dumps`` writes it inside the report. A claim met in several
+    conflicts is encoded once: ``encoded`` keeps each claim's JSON by id."""
+    members = []
+    for claim in conflict.claims:
+        text = encoded.get(claim.id)
+        if text is None:
+            text = encoded[claim.id] = json.dumps(claim_record(tables, claim), ensure_ascii=False)
+        members.append(text)
+    head = json.dumps(conflict_record(tables, conflict, with_claims=False), ensure_ascii=False)
+    return f'{head[:-1]}, "claims": [{", ".join(members)}]}}'
+
+
+# The report around its conflicts' JSON, as ``_dump({"conflicts": [...]})`` writes it.
+REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL = '{"conflicts": [', ", ", "]}\n"
+
+
+def join_conflicts(pieces: Iterable[str]) -> str:
+    return REPORT_HEAD + REPORT_SEPARATOR.join(pieces) + REPORT_TAIL
 
 
 def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:

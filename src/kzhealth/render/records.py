@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kzhealth.engine import Conflict
-from kzhealth.loader import Dataset
-from kzhealth.model import Claim, Source
+from kzhealth.model import Claim, Metric, Source
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
 
 
-def claim_record(dataset: Dataset, claim: Claim) -> dict[str, Any]:
-    source = dataset.sources.get(claim.source)
+class Tables(Protocol):
+    """What a claim's record takes from beyond the claim (a Dataset or a DatasetIndex)."""
+
+    @property
+    def sources(self) -> dict[str, Source]: ...
+
+    @property
+    def metrics(self) -> dict[str, Metric]: ...
+
+
+def source_details(source: Source | None) -> tuple[str | None, str | None, str | None]:
+    """The source's file, short title and publication date, as a claim's record shows them."""
+    return (source.file, source.short, source.published.text) if source else (None, None, None)
+
+
+def metric_details(metric: Metric | None) -> str | None:
+    """The metric's topic, as a claim's record shows it."""
+    return metric.topic.value if metric else None
+
+
+def claim_record(tables: Tables, claim: Claim) -> dict[str, Any]:
+    """A claim as data. Beyond the claim it shows only ``source_details`` and
+    ``metric_details``, which is what the conflicts report's cache keys rely on."""
     record = claim.to_dict()
     record["range"] = claim.interval_text
     record["period_label"] = claim.period.label()
-    record["source_file"] = source.file if source else None
-    record["source_title"] = source.short if source else None
-    record["source_published"] = source.published.text if source else None
-    record["topic"] = (
-        dataset.metrics[claim.metric].topic.value if claim.metric in dataset.metrics else None
-    )
+    source_file, source_title, published = source_details(tables.sources.get(claim.source))
+    record["source_file"] = source_file
+    record["source_title"] = source_title
+    record["source_published"] = published
+    record["topic"] = metric_details(tables.metrics.get(claim.metric))
     return record
 
 
@@ -33,7 +52,7 @@ def source_record(source: Source, count: int) -> dict[str, Any]:
 
 
 def conflict_record(
-    dataset: Dataset, conflict: Conflict, *, with_claims: bool = True
+    tables: Tables, conflict: Conflict, *, with_claims: bool = True
 ) -> dict[str, Any]:
     """A conflict as data (its claims last, so a writer can splice them in itself)."""
     key = conflict.key
@@ -48,7 +67,7 @@ def conflict_record(
         "goal": key.goal,
         "grouped_because": conflict.grouped,
         "why": conflict.why,
-    } | ({"claims": [claim_record(dataset, c) for c in conflict.claims]} if with_claims else {})
+    } | ({"claims": [claim_record(tables, c) for c in conflict.claims]} if with_claims else {})
 
 
 CLAIM_COLUMNS = [
