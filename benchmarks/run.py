@@ -116,7 +116,8 @@ def startup(runs: int, env: dict[str, str], cli: list[str]) -> None:
 def one_file_edited(
     runs: int, env: dict[str, str], cli: list[str], folder: Path
 ) -> tuple[float, int]:
-    """conflicts on a copy of the dataset whose first claims file changes before every run."""
+    """conflicts on a copy of the dataset in which, before every run, one claim of the first
+    claims file gets a new note: that file is parsed again and that claim's group compared."""
     work = folder / "edited"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder / "claims", work)
@@ -126,8 +127,12 @@ def one_file_edited(
     measure(argv, env)  # every file cached
     edits = iter(range(10**6))
 
+    head, quote, rest = original.partition("\n    quote: ")
+    line, _, tail = rest.partition("\n")
+
     def edit() -> None:
-        first.write_text(original + f"# edit {next(edits)}\n", "utf-8")
+        note = f"\n    note: edited {next(edits)}\n"
+        first.write_text(f"{head}{quote}{line}{note}{tail}", "utf-8")
 
     try:
         return median_of(runs, argv, env, edit)

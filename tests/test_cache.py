@@ -7,12 +7,14 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from helpers import explain, run
+from kzhealth import cache as cache_module
 from kzhealth.cache import DATABASE, MAX_ENTRIES_FLOOR, Cache
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
@@ -193,14 +195,60 @@ def test_unwritable_cache_folder_still_works(claims_dir: Path, tmp_path: Path) -
     assert outputs(claims_dir, blocker) == outputs(claims_dir, blocker, "--no-cache")
 
 
-def test_cache_is_pruned_to_a_bound(tmp_path: Path) -> None:
-    """Entries beyond the bound are removed, least recently used first."""
-    cache = Cache(tmp_path / "cache")
+def _age(cache_dir: Path, days_by_key: Callable[[int], float]) -> list[str]:
+    """Mark the entries as last used ``days_by_key(i)`` days ago (i by key); keys oldest first."""
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM entries ORDER BY key")]
+        ages = [days_by_key(i) * 86400 for i in range(len(keys))]
+        now = time.time()
+        db.executemany(
+            "UPDATE entries SET used = ? WHERE key = ?",
+            [(now - age, k) for age, k in zip(ages, keys, strict=True)],
+        )
+        db.commit()
+    return [k for _, k in sorted(zip(ages, keys, strict=True), reverse=True)]
+
+
+def _one_more_run(cache_dir: Path, files_in_use: int = 3) -> set[str]:
+    cache = Cache(cache_dir)
+    cache.put("claims", "f" * 64, {"new": True})
+    cache.close(files_in_use=files_in_use)
+    return {key for key, _, _ in entries(cache_dir)}
+
+
+def test_cache_is_pruned_to_a_bound_least_recently_used_first(tmp_path: Path) -> None:
+    """Beyond the bound, entries unused for over a week go, the least recently used first."""
+    cache_dir = tmp_path / "cache"
+    cache = Cache(cache_dir)
     for i in range(MAX_ENTRIES_FLOOR + 25):
         cache.put("claims", f"{i:064x}", {"n": i})
     cache.close(files_in_use=3)
-    assert cache.written == MAX_ENTRIES_FLOOR + 25
-    assert len(entries(tmp_path / "cache")) == MAX_ENTRIES_FLOOR
+    assert len(entries(cache_dir)) == MAX_ENTRIES_FLOOR + 25  # all used just now: all kept
+    oldest_first = _age(cache_dir, lambda i: 10 + i / 100)
+    kept = _one_more_run(cache_dir)
+    assert len(kept) == MAX_ENTRIES_FLOOR
+    assert kept.isdisjoint(oldest_first[:26]) and set(oldest_first[26:]) <= kept
+
+
+def test_recently_used_entries_outlive_the_bound(tmp_path: Path) -> None:
+    """A small dataset's run never evicts a big dataset used this week."""
+    cache_dir = tmp_path / "cache"
+    cache = Cache(cache_dir)
+    for i in range(MAX_ENTRIES_FLOOR + 25):
+        cache.put("claims", f"{i:064x}", {"n": i})
+    cache.close(files_in_use=3000)
+    _age(cache_dir, lambda i: 3)  # used three days ago
+    assert len(_one_more_run(cache_dir, files_in_use=3)) == MAX_ENTRIES_FLOOR + 26
+
+
+def test_hard_cap_holds_whatever_the_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "HARD_CAP", 40)
+    cache_dir = tmp_path / "cache"
+    cache = Cache(cache_dir)
+    for i in range(60):
+        cache.put("claims", f"{i:064x}", {"n": i})
+    cache.close(files_in_use=3)
+    assert len(_one_more_run(cache_dir)) == 40
 
 
 def test_cache_clear_and_dir(claims_dir: Path, tmp_path: Path) -> None:

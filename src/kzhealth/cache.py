@@ -25,9 +25,10 @@ file's sha256; its header repeats those and the sha256 of its body. Anything tha
 a truncated, corrupted or hand-edited entry, one from another version, a database that is not a
 database - is ignored and re-parsed, never an error and never wrong data. A database that cannot
 be opened is moved aside and started afresh; a cache that cannot be written is skipped. The
-database keeps at most ``max(1000, 4 x files)`` entries and ``max(1000, 4 x groups)`` group
-results, the least recently used going first (a read marks an item used only when its mark is an
-hour old, so a run that changes nothing writes nothing); rows go with the last entry of theirs.
+database keeps ``max(1000, 4 x files)`` entries and ``max(1000, 4 x groups)`` group results of
+the run that writes, plus whatever else was used in the last week (another dataset's), never more
+than a million of each; the least recently used go first. A read marks an item used only when its
+mark is an hour old, so a run that changes nothing writes nothing. Rows go with their entry.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group resul
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
 BUSY_TIMEOUT = 5.0  # seconds to wait for another run's write before giving up on writing
 TOUCH_AFTER = 3600.0  # a read renews an item's last-used mark once it is this old (seconds)
+KEEP_FOR = 7 * 86400.0  # what was used this recently is kept beyond the bound...
+HARD_CAP = 1_000_000  # ...unless a table holds this many items (about 4 GB of entries)
+MMAP_BYTES = 1 << 30
 BATCH = 900  # keys per SELECT ... IN (...): below every SQLite's limit on parameters
 SALT = f"kzhealth {__version__} cache format {FORMAT}\n".encode()
 
@@ -123,6 +127,9 @@ class Cache:
             self.folder.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            # Read through a memory map: the conflicts report reads ~100 MB of group results at
+            # 100,000 claims, a third faster so than through read() calls.
+            db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             for table in _TABLES:
                 db.execute(table)
         except sqlite3.DatabaseError:  # not a database (garbage, truncated): start afresh
@@ -272,14 +279,17 @@ class Cache:
         self._groups_used.clear()
         self._close_db()
 
-    @staticmethod
-    def _prune(db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
+    def _prune(self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
+        """Beyond its bound, a table loses what was least recently used - but never what was
+        used within ``KEEP_FOR`` (another dataset's files, say), unless it holds ``HARD_CAP``."""
         for table, in_use in (("entries", files_in_use), ("groups", groups_in_use)):
+            bound = max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * in_use)
+            older = f"SELECT key FROM {table} ORDER BY used DESC LIMIT -1 OFFSET ?"  # noqa: S608
             db.execute(
-                f"DELETE FROM {table} WHERE key NOT IN "  # noqa: S608 - a fixed table name
-                f"(SELECT key FROM {table} ORDER BY used DESC LIMIT ?)",
-                (max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * in_use),),
+                f"DELETE FROM {table} WHERE used < ? AND key IN ({older})",  # noqa: S608
+                (self._now - KEEP_FOR, bound),
             )
+            db.execute(f"DELETE FROM {table} WHERE key IN ({older})", (HARD_CAP,))  # noqa: S608
         db.execute("DELETE FROM rows WHERE entry NOT IN (SELECT key FROM entries)")
 
     def _close_db(self) -> None:

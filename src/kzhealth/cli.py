@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import signal
 import sys
@@ -360,6 +361,9 @@ def cache_dir() -> None:
 
 def main() -> None:
     """Console-script entry point: quiet on Ctrl-C and on a closed pipe."""
+    # A run is short and makes almost no reference cycles, while the cyclic collector's passes
+    # over 100,000 records took a third of a warm run: reference counting frees what we drop.
+    gc.disable()
     if hasattr(signal, "SIGPIPE"):
         # A closed pipe (`kzhealth list | head -1`) ends the process as it ends `cat`: silently,
         # with the status the shell reports as 141.

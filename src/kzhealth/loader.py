@@ -26,7 +26,7 @@ from kzhealth.cache import KEY_SIZE, content_key
 from kzhealth.engine import GroupKey, group_key
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.model import Claim, Ignored, Measure, Metric, Source
-from kzhealth.units import DIMENSIONS, Family
+from kzhealth.units import DIMENSIONS
 from kzhealth.yamlsource import Mark, YamlFile, parse_bytes, read_bytes
 
 if TYPE_CHECKING:
@@ -266,14 +266,14 @@ def _make_index(loaded: _File) -> tuple[dict[str, Any], list[tuple[str, bytes]]]
         for claim in loaded.records
     ]
     keys = [content_key(row) for row in rows]
-    refs = {(c.metric, c.unit_info.family.value if c.measure.in_metric_unit else None): None
+    refs = {f"{c.metric}\t{c.unit_info.family.value if c.measure.in_metric_unit else ''}": None
             for c in loaded.records}  # fmt: skip
     # Lists of short strings as one string each: a tenth of the time to decode.
     index = {
         "source": loaded.source,
         "ids": "\n".join(c.id for c in loaded.records),
         "rows": "".join(keys),
-        "refs": [list(ref) for ref in refs],
+        "refs": "\n".join(refs),
         "groups": "\n".join(key_text(group_key(c)) if c.compared else "" for c in loaded.records),
     }
     return index, list(zip(keys, rows, strict=True))
@@ -298,7 +298,7 @@ class FileIndex:
     source: str
     ids: list[str]
     rows: str  # each claim's record's content key (cache.content_key), back to back
-    refs: list[tuple[str, str | None]]  # (metric, unit family it needs) as the claims use them
+    refs: str  # lines "metric<TAB>unit family it needs" (or none), as the claims use them
     groups: list[str]  # each claim's group key as key_text; "" when it is not compared
     loaded: _File | None = field(default=None, repr=False)  # when read whole in this run
 
@@ -312,20 +312,18 @@ def _file_index(
     """An index entry as a FileIndex, or None when its shape is wrong (read the file again).
     Group keys are checked where they are used (``_merge``)."""
     try:
-        source, ids, rows, groups = (entry[k] for k in ("source", "ids", "rows", "groups"))
-        refs = [(str(m), None if f is None else _FAMILIES[f]) for m, f in entry["refs"]]
-    except (KeyError, TypeError, ValueError):
+        source, ids, rows, groups, refs = (
+            entry[k] for k in ("source", "ids", "rows", "groups", "refs")
+        )
+    except (KeyError, TypeError):
         return None
-    if not all(isinstance(v, str) for v in (source, ids, rows, groups)):
+    if not all(isinstance(v, str) for v in (source, ids, rows, groups, refs)):
         return None
     count, odd = divmod(len(rows), KEY_SIZE)
     ids, groups = (ids.split("\n"), groups.split("\n")) if count else ([], [])
     if odd or not len(ids) == len(groups) == count:
         return None
     return FileIndex(path, display, digest, source, ids, rows, refs, groups, loaded)
-
-
-_FAMILIES = {f.value: f.value for f in Family}
 
 
 def _whole_file_index(
@@ -421,7 +419,7 @@ def claim_files(root: Path) -> list[Path]:
     """Every claims file in the folder: all YAML files but sources.yaml and metrics.yaml."""
     reserved = {SOURCES_FILE, METRICS_FILE}
     found = [*root.glob("*.yaml"), *root.glob("*.yml")]
-    return sorted(p for p in found if p.name not in reserved)
+    return sorted((p for p in found if p.name not in reserved), key=lambda p: p.name)
 
 
 def _unique(
@@ -471,16 +469,21 @@ def _check_claims(
 
 
 def _indexed_claims_pass(
-    index: FileIndex, sources: dict[str, Source] | None, metrics: dict[str, Metric] | None
+    files: list[FileIndex], sources: dict[str, Source] | None, metrics: dict[str, Metric] | None
 ) -> bool:
-    """Whether ``_check_claims`` finds nothing in this file, told from its index alone."""
-    if sources is not None and index.source not in sources:
+    """Whether ``_check_claims`` finds nothing in these files, told from their indexes alone."""
+    if sources is not None and not {f.source for f in files} <= sources.keys():
         return False
     if metrics is None:
         return True
-    for name, family in index.refs:
+    refs: set[str] = set()
+    for index in files:
+        if index.refs:
+            refs.update(index.refs.split("\n"))
+    for ref in refs:
+        name, _, family = ref.partition("\t")
         metric = metrics.get(name)
-        if metric is None or (family is not None and family != metric.family.value):
+        if metric is None or (family and family != metric.family.value):
             return False
     return True
 
@@ -598,7 +601,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     ids = [i for index in files for i in index.ids]
     clean = (
         not problems
-        and all(_indexed_claims_pass(index, tables.sources, tables.metrics) for index in files)
+        and _indexed_claims_pass(files, tables.sources, tables.metrics)
         and len(set(ids)) == len(ids)
     )
     if not clean:

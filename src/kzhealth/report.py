@@ -37,11 +37,14 @@ def signatures(index: DatasetIndex) -> list[str]:
         for f in index.files
     ]
     metrics = {name: json.dumps(metric_details(m)) for name, m in index.metrics.items()}
-    rows = [f.rows for f in index.files]
+    members = [
+        [f.rows[at : at + KEY_SIZE] + details for at in range(0, len(f.rows), KEY_SIZE)]
+        for f, details in zip(index.files, sources, strict=True)
+    ]
     keys = []
     for group in index.groups:
         parts = [group.text, metrics.get(group.key.metric, "null")]
-        parts += [rows[f][p * KEY_SIZE : (p + 1) * KEY_SIZE] + sources[f] for f, p in group.members]
+        parts += [members[f][p] for f, p in group.members]
         keys.append(content_key(_SEPARATOR.join(parts).encode()))
     return keys
 
@@ -68,13 +71,22 @@ def _decode(key: GroupKey, body: bytes) -> list[Piece] | None:
         pieces = []
         at = 0
         for severity, name, first, size in json.loads(head):
-            kind = ConflictKind(name)
-            end = at + int(size)
-            pieces.append((order(Severity(severity), kind, key, str(first)), kind, rest[at:end]))
+            kind = _KINDS[name]
+            if not (isinstance(first, str) and isinstance(size, int) and size > 0):
+                return None
+            end = at + size
+            if end > len(rest):
+                return None
+            pieces.append((order(_SEVERITIES[severity], kind, key, first), kind, rest[at:end]))
             at = end
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, KeyError):
         return None
     return pieces if at == len(rest) else None
+
+
+# Value-to-member tables: a dict lookup is several times faster than calling the enum.
+_KINDS = {kind.value: kind for kind in ConflictKind}
+_SEVERITIES = {int(severity): severity for severity in Severity}
 
 
 def conflicts_json(index: DatasetIndex, kinds: Collection[ConflictKind] = ()) -> bytes:
