@@ -53,7 +53,6 @@ BUSY_TIMEOUT = 5.0  # seconds to wait for another run's write before giving up o
 TOUCH_AFTER = 3600.0  # a read renews an item's last-used mark once it is this old (seconds)
 KEEP_FOR = 7 * 86400.0  # what was used this recently is kept beyond the bound...
 HARD_CAP = 1_000_000  # ...unless a table holds this many items (about 4 GB of entries)
-MMAP_BYTES = 1 << 30
 BATCH = 900  # keys per SELECT ... IN (...): below every SQLite's limit on parameters
 SALT = f"kzhealth {__version__} cache format {FORMAT}\n".encode()
 
@@ -64,7 +63,10 @@ _TABLES = (
     " entry TEXT NOT NULL, row BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY,"
     " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY,"
+    " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
 )
+SNAPSHOTS_KEPT = 16  # claims folders whose snapshot is kept beyond a week unused
 
 
 def default_cache_dir() -> Path:
@@ -115,6 +117,7 @@ class Cache:
         self._rows: dict[str, tuple[str, bytes]] = {}
         self._groups: dict[str, bytes] = {}
         self._groups_used: list[str] = []
+        self._snapshots: dict[str, bytes] = {}
         self._now = time.time()
 
     def _connect(self, *, create: bool) -> sqlite3.Connection | None:
@@ -127,9 +130,6 @@ class Cache:
             self.folder.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
-            # Read through a memory map: the conflicts report reads ~100 MB of group results at
-            # 100,000 claims, a third faster so than through read() calls.
-            db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             for table in _TABLES:
                 db.execute(table)
         except sqlite3.DatabaseError:  # not a database (garbage, truncated): start afresh
@@ -229,9 +229,26 @@ class Cache:
                     self._groups_used.append(key)
         return found
 
+    def get_snapshot(self, key: str) -> Any | None:
+        """The snapshot stored for a claims folder (see kzhealth.index), if its checksum holds."""
+        for _, checksum, body, used in self._select("checksum, body, used", "snapshots", [key]):
+            if isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == checksum:
+                if self._stale(used):
+                    self._snapshots.setdefault(key, body)
+                try:
+                    return json.loads(body)
+                except ValueError:
+                    return None
+        return None
+
+    def put_snapshot(self, key: str, payload: Any) -> None:
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._snapshots[key] = body
+
     def close(self, files_in_use: int = 0, groups_in_use: int = 0) -> None:
         """Write what was queued, mark what was used, prune to the bounds; silently on failure."""
-        if not (self._pending or self._used or self._rows or self._groups or self._groups_used):
+        queued = (self._pending, self._used, self._rows, self._groups, self._groups_used)
+        if not any(queued) and not self._snapshots:
             self._close_db()
             return
         db = self._connect(create=True)
@@ -256,12 +273,19 @@ class Cache:
                 ],
             )
             db.executemany(
+                "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)",
+                [
+                    (key, hashlib.sha256(body).hexdigest(), body, now)
+                    for key, body in self._snapshots.items()
+                ],
+            )
+            db.executemany(
                 "UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in self._used]
             )
             db.executemany(
                 "UPDATE groups SET used = ? WHERE key = ?", [(now, k) for k in self._groups_used]
             )
-            if self._pending or self._rows or self._groups:
+            if self._pending or self._rows or self._groups or self._snapshots:
                 self._prune(db, files_in_use, groups_in_use)
             db.execute("COMMIT")
             self.written += len(self._pending)
@@ -277,13 +301,17 @@ class Cache:
         self._rows.clear()
         self._groups.clear()
         self._groups_used.clear()
+        self._snapshots.clear()
         self._close_db()
 
     def _prune(self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
         """Beyond its bound, a table loses what was least recently used - but never what was
         used within ``KEEP_FOR`` (another dataset's files, say), unless it holds ``HARD_CAP``."""
-        for table, in_use in (("entries", files_in_use), ("groups", groups_in_use)):
-            bound = max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * in_use)
+        for table, bound in (
+            ("entries", max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * files_in_use)),
+            ("groups", max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * groups_in_use)),
+            ("snapshots", SNAPSHOTS_KEPT),
+        ):
             older = f"SELECT key FROM {table} ORDER BY used DESC LIMIT -1 OFFSET ?"  # noqa: S608
             db.execute(
                 f"DELETE FROM {table} WHERE used < ? AND key IN ({older})",  # noqa: S608

@@ -9,7 +9,7 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -17,11 +17,14 @@ from kzhealth import __version__
 from kzhealth.cache import Cache, default_cache_dir
 from kzhealth.engine import ConflictKind, find_conflicts
 from kzhealth.errors import DataError, ExitCode
-from kzhealth.loader import Dataset, DatasetIndex, load_dataset, load_index
+from kzhealth.loader import Dataset, load_dataset
 from kzhealth.model import Topic
 from kzhealth.paths import default_claims_dir
 from kzhealth.query import ClaimFilter
 from kzhealth.render import Output, OutputFormat, renderer
+
+if TYPE_CHECKING:
+    from kzhealth.index import DatasetIndex
 
 app = typer.Typer(
     name="kzhealth",
@@ -103,14 +106,33 @@ def _load(claims: Path | None, no_cache: bool = False) -> Dataset:
 
 
 def _load_index(claims: Path | None) -> DatasetIndex:
+    from kzhealth.index import load_index  # noqa: PLC0415 - only the JSON conflicts report
+
     try:
         return load_index(claims or default_claims_dir(), Cache(default_cache_dir()))
     except DataError as exc:
         _fail(error=exc)
 
 
+def _emit_encoded(
+    chunks: list[bytes | memoryview], target: Path | None, *, force: bool, root: Path
+) -> None:
+    """Write output already encoded in UTF-8 (in chunks, written one after another)."""
+    if target is not None:
+        from kzhealth.output import write_atomic  # noqa: PLC0415
+
+        try:
+            write_atomic(target, chunks, force=force, protect=root)
+        except DataError as exc:
+            _fail(error=exc)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.writelines(chunks)
+    sys.stdout.buffer.flush()
+
+
 def _emit(
-    output: Output | bytes,
+    output: Output,
     target: Path | None = None,
     *,
     force: bool = False,
@@ -122,16 +144,11 @@ def _emit(
         from kzhealth.console import render_plain  # noqa: PLC0415 - Rich only for tables
         from kzhealth.output import write_atomic  # noqa: PLC0415
 
-        text = output if isinstance(output, str | bytes) else render_plain(output)
+        text = output if isinstance(output, str) else render_plain(output)
         try:
             write_atomic(target, text, force=force, protect=root)
         except DataError as exc:
             _fail(error=exc)
-        return
-    if isinstance(output, bytes):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(output)
-        sys.stdout.buffer.flush()
         return
     if isinstance(output, str):
         sys.stdout.write(output)
@@ -230,7 +247,7 @@ def conflicts(
         from kzhealth.report import conflicts_json  # noqa: PLC0415
 
         index = _load_index(claims)
-        _emit(conflicts_json(index, kind or ()), output, force=force, root=index.root)
+        _emit_encoded(conflicts_json(index, kind or ()), output, force=force, root=index.root)
         return
     dataset = _load(claims, no_cache)
     chosen = _filter(dataset, source, metric, subject, topic, search)

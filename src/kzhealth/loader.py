@@ -5,10 +5,8 @@ that exact content) or parsed and validated; a file with problems is never cache
 checks - sources and metrics that claims refer to, units that suit their metric, duplicate ids -
 run on the merged result every time.
 
-``load_index`` is the same load for a command that needs only each claims file's index (ids,
-references, groups of comparable claims) and a few of its claims: the conflicts report, which
-compares again only the groups whose claims changed (``kzhealth.report``). When its cross-file
-checks find anything, it loads the whole dataset instead, so errors read exactly the same.
+A parsed claims file also leaves its *index* in the cache (ids, references, each claim's group
+key and the content key of its record), which ``kzhealth.index`` builds on.
 """
 
 from __future__ import annotations
@@ -16,13 +14,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from kzhealth.cache import KEY_SIZE, content_key
+from kzhealth.cache import content_key
 from kzhealth.engine import GroupKey, group_key
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.model import Claim, Ignored, Measure, Metric, Source
@@ -288,130 +285,6 @@ def _store_index(cache: Cache, digest: str, loaded: _File) -> dict[str, Any]:
     return index
 
 
-@dataclass
-class FileIndex:
-    """One valid claims file as its index: ids, record keys, references and group keys."""
-
-    path: Path
-    display: str
-    digest: str  # sha256 of the file's bytes
-    source: str
-    ids: list[str]
-    rows: str  # each claim's record's content key (cache.content_key), back to back
-    refs: str  # lines "metric<TAB>unit family it needs" (or none), as the claims use them
-    groups: list[str]  # each claim's group key as key_text; "" when it is not compared
-    loaded: _File | None = field(default=None, repr=False)  # when read whole in this run
-
-    def row(self, position: int) -> str:
-        return self.rows[position * KEY_SIZE : (position + 1) * KEY_SIZE]
-
-
-def _file_index(
-    entry: Any, path: Path, display: str, digest: str, loaded: _File | None = None
-) -> FileIndex | None:
-    """An index entry as a FileIndex, or None when its shape is wrong (read the file again).
-    Group keys are checked where they are used (``_merge``)."""
-    try:
-        source, ids, rows, groups, refs = (
-            entry[k] for k in ("source", "ids", "rows", "groups", "refs")
-        )
-    except (KeyError, TypeError):
-        return None
-    if not all(isinstance(v, str) for v in (source, ids, rows, groups, refs)):
-        return None
-    count, odd = divmod(len(rows), KEY_SIZE)
-    ids, groups = (ids.split("\n"), groups.split("\n")) if count else ([], [])
-    if odd or not len(ids) == len(groups) == count:
-        return None
-    return FileIndex(path, display, digest, source, ids, rows, refs, groups, loaded)
-
-
-def _whole_file_index(
-    path: Path, display: str, cache: Cache | None, raw: bytes, digest: str
-) -> FileIndex:
-    """The index of a file read whole: from its cache entry, else parsed (DataError if bad)."""
-    loaded, index = _load_bytes(path, display, "claims", cache, raw, digest)
-    if index is None:  # the whole file came from the cache, or there is no cache
-        index = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)[0]
-    found = _file_index(index, path, display, digest, loaded)
-    assert found is not None, "an index made from a valid file has the right shape"
-    return found
-
-
-class Group(NamedTuple):
-    """Comparable claims: their key, and (file, position) of each in the dataset's order."""
-
-    key: GroupKey
-    text: str  # key_text(key)
-    members: list[tuple[int, int]]
-
-
-def _merge(files: list[FileIndex]) -> tuple[list[Group], set[int]]:
-    """Groups of two or more claims, and the files whose index holds a key kzhealth never
-    writes (to be read whole again)."""
-    by_text: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for n, index in enumerate(files):
-        for p, text in enumerate(index.groups):
-            if text:
-                by_text[text].append((n, p))
-    groups: list[Group] = []
-    bad: set[int] = set()
-    for text, members in by_text.items():
-        if len(members) > 1:
-            key = parse_key(text)
-            if key is None:
-                bad.update(n for n, _ in members)
-            else:
-                groups.append(Group(key, text, members))
-    return groups, bad
-
-
-@dataclass
-class DatasetIndex:
-    """A claims folder whose cross-file checks pass, with claims files as indexes: the claims
-    themselves are read (from the cache, or the file) only for the groups that need them."""
-
-    root: Path
-    sources: dict[str, Source]
-    metrics: dict[str, Metric]
-    files: list[FileIndex]
-    groups: list[Group]
-    cache: Cache | None = None
-
-    def claims(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
-        """The claims at these (file, position) pairs: records stored by content key where the
-        cache holds them, else the file read whole (from its cache entry, or parsed)."""
-        members = list(members)
-        wanted = [self.files[f].row(p) for f, p in members if self.files[f].loaded is None]
-        stored = self.cache.get_rows(wanted) if self.cache is not None and wanted else {}
-        found = []
-        for f, p in members:
-            index = self.files[f]
-            if index.loaded is None:
-                row = stored.get(index.row(p))
-                claim = _claim(row) if row is not None else None
-                if claim is not None and claim.id == index.ids[p]:
-                    found.append(claim)
-                    continue
-                index.loaded = self._read_whole(index)
-            found.append(index.loaded.records[p])
-        return found
-
-    def _read_whole(self, index: FileIndex) -> _File:
-        raw = read_bytes(index.path, index.display)
-        if hashlib.sha256(raw).hexdigest() != index.digest:
-            where = Location(index.display)
-            raise DataError([Problem(where, "", "changed while kzhealth read it; run again")])
-        return _load_bytes(index.path, index.display, "claims", self.cache, raw, index.digest)[0]
-
-
-def _claim(row: bytes) -> Claim | None:
-    try:
-        return Claim.from_row(json.loads(row))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-
 # --- the folder ------------------------------------------------------------------------------
 
 
@@ -466,26 +339,6 @@ def _check_claims(
             message = f"{claim.metric} is measured as {metric.family}, and {claim.unit} is not one"
             problems.append(Problem(where, "unit", message))
     return problems
-
-
-def _indexed_claims_pass(
-    files: list[FileIndex], sources: dict[str, Source] | None, metrics: dict[str, Metric] | None
-) -> bool:
-    """Whether ``_check_claims`` finds nothing in these files, told from their indexes alone."""
-    if sources is not None and not {f.source for f in files} <= sources.keys():
-        return False
-    if metrics is None:
-        return True
-    refs: set[str] = set()
-    for index in files:
-        if index.refs:
-            refs.update(index.refs.split("\n"))
-    for ref in refs:
-        name, _, family = ref.partition("\t")
-        metric = metrics.get(name)
-        if metric is None or (family and family != metric.family.value):
-            return False
-    return True
 
 
 @dataclass
@@ -558,52 +411,3 @@ def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
         raise DataError(problems)
     sources, metrics = tables.sources or {}, tables.metrics or {}
     return Dataset(root, sources, metrics, claims, ignored, where, tables.source_where)
-
-
-def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
-    """Load a claims folder as indexes, with the cross-file checks of ``load_dataset``.
-
-    When anything is wrong, the folder is loaded whole by ``load_dataset``, whose DataError
-    locates every problem; the cache is left open for the caller to use and close.
-    """
-    problems: list[Problem] = []
-    shown = _root(root)
-    tables = _load_tables(root, shown, cache, problems)
-    files: list[FileIndex] = []
-    read: list[tuple[Path, str, bytes, str]] = []
-    for path in claim_files(root):
-        display = str(Path(shown) / path.name)
-        try:
-            raw = read_bytes(path, display)
-        except DataError:
-            problems.append(Problem(Location(display), "", "unreadable"))
-            continue
-        read.append((path, display, raw, hashlib.sha256(raw).hexdigest()))
-    entries = cache.get_many("index", [d for *_, d in read]) if cache else [None] * len(read)
-    for (path, display, raw, digest), entry in zip(read, entries, strict=True):
-        index = _file_index(entry, path, display, digest) if entry is not None else None
-        if index is None:
-            try:
-                index = _whole_file_index(path, display, cache, raw, digest)
-            except DataError:
-                problems.append(Problem(Location(display), "", "has problems"))
-                continue
-        files.append(index)
-    del read
-    groups, bad = _merge(files)
-    if bad:  # an index entry kzhealth never wrote: those files are read whole, and merged again
-        for n in bad:
-            f = files[n]
-            raw = read_bytes(f.path, f.display)
-            digest = hashlib.sha256(raw).hexdigest()
-            files[n] = _whole_file_index(f.path, f.display, cache, raw, digest)
-        groups, bad = _merge(files)
-    ids = [i for index in files for i in index.ids]
-    clean = (
-        not problems
-        and _indexed_claims_pass(files, tables.sources, tables.metrics)
-        and len(set(ids)) == len(ids)
-    )
-    if not clean:
-        load_dataset(root, cache)  # raises with every problem, located
-    return DatasetIndex(root, tables.sources or {}, tables.metrics or {}, files, groups, cache)

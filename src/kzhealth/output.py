@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from kzhealth.errors import DataError, Location, Problem, display_path
@@ -14,7 +15,11 @@ PROTECTED_SUFFIXES = (".yaml", ".yml")
 
 
 def write_atomic(
-    path: Path, text: str | bytes, *, force: bool = False, protect: Path | None = None
+    path: Path,
+    text: str | Iterable[bytes | memoryview],
+    *,
+    force: bool = False,
+    protect: Path | None = None,
 ) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
 
@@ -43,7 +48,7 @@ def write_atomic(
         raise refuse(f"cannot write there: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode() if isinstance(text, str) else text)
+            handle.writelines([text.encode()] if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         if force:

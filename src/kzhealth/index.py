@@ -1,0 +1,495 @@
+"""A claims folder as an index: what the conflicts report needs, kept from one run to the next.
+
+``load_index`` gives what ``loader.load_dataset`` checks, without building every claim:
+
+1. each claims file's *index* (ids, references, each claim's group key and the content key of
+   its record; see ``loader._make_index``), cached per file content like the file itself;
+2. the *groups* of comparable claims merged from those indexes, each with a *signature*: a hash
+   of its key, its members' records in the dataset's order, and what their records show of their
+   source and metric. The report caches each group's conflicts under its signature;
+3. a *snapshot* of the merged folder - every file's index, every group's members and signature -
+   stored under the folder's location but trusted only file by file: a file whose sha256 is not
+   the snapshot's is read from its own index, and only the groups it is in (before or after the
+   edit) are merged and hashed again. A snapshot over a different set of file names is not used.
+
+Cross-file checks (sources and metrics referred to, units that suit their metric, duplicate ids)
+run on every file's index on every run. When anything is wrong, the folder is loaded whole by
+``load_dataset``, whose DataError locates every problem, so errors read the same either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kzhealth import __version__
+from kzhealth.cache import FORMAT, KEY_SIZE, content_key
+from kzhealth.engine import GroupKey
+from kzhealth.errors import DataError, Location, Problem, display_path
+from kzhealth.loader import (
+    _File,
+    _load_bytes,
+    _load_tables,
+    _make_index,
+    _root,
+    _store_index,
+    claim_files,
+    load_dataset,
+    parse_key,
+)
+from kzhealth.model import Claim, Metric, Source
+from kzhealth.render.records import metric_details, source_details
+from kzhealth.yamlsource import read_bytes
+
+if TYPE_CHECKING:
+    from kzhealth.cache import Cache
+
+REWRITE_AFTER = 32  # files changed since the snapshot before it is written again
+_SEPARATOR = "\x1e"  # between a signature's parts; no record's JSON contains it unescaped
+
+
+@dataclass(eq=False)
+class FileIndex:
+    """One valid claims file as its index. Lists of short strings are kept as one string each
+    ("\\n" between items; content keys back to back), split only where needed."""
+
+    path: Path
+    display: str
+    digest: str  # sha256 of the file's bytes
+    source: str
+    ids: str
+    rows: str  # each claim's record's content key (cache.content_key)
+    refs: str  # lines "metric<TAB>unit family it needs" (empty when none), as the claims use them
+    groups: str  # each claim's group key (loader.key_text); "" when it is not compared
+    loaded: _File | None = field(default=None, repr=False)  # when read whole in this run
+    _texts: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows) // KEY_SIZE
+
+    def row(self, position: int) -> str:
+        return self.rows[position * KEY_SIZE : (position + 1) * KEY_SIZE]
+
+    def id_list(self) -> list[str]:
+        return self.ids.split("\n") if self.rows else []
+
+    def texts(self) -> list[str]:
+        if self._texts is None:
+            self._texts = self.groups.split("\n") if self.rows else []
+        return self._texts
+
+    def fields(self) -> list[str]:
+        return [self.digest, self.source, self.ids, self.rows, self.refs, self.groups]
+
+
+def _file_index(
+    values: Any, path: Path, display: str, loaded: _File | None = None
+) -> FileIndex | None:
+    """A FileIndex from ``fields()`` as stored, or None when they are not what kzhealth writes.
+    Group keys are checked where they are used (``_groups``)."""
+    if not (
+        isinstance(values, list) and len(values) == 6 and all(isinstance(v, str) for v in values)
+    ):
+        return None
+    digest, source, ids, rows, refs, groups = values
+    index = FileIndex(path, display, digest, source, ids, rows, refs, groups, loaded)
+    count, odd = divmod(len(index.rows), KEY_SIZE)
+    lines = (index.ids.count("\n") + 1, index.groups.count("\n") + 1) if count else (0, 0)
+    return index if not odd and lines == (count, count) and len(index.digest) == 64 else None
+
+
+def _entry_fields(digest: str, entry: Any) -> Any:
+    try:
+        return [digest, *(entry[k] for k in ("source", "ids", "rows", "refs", "groups"))]
+    except (KeyError, TypeError):
+        return None
+
+
+def _whole_file_index(
+    path: Path, display: str, cache: Cache | None, raw: bytes, digest: str
+) -> FileIndex:
+    """The index of a file read whole: from its cache entry, else parsed (DataError if bad)."""
+    loaded, entry = _load_bytes(path, display, "claims", cache, raw, digest)
+    if entry is None:  # the whole file came from the cache, or there is no cache
+        entry = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)[0]
+    found = _file_index(_entry_fields(digest, entry), path, display, loaded)
+    assert found is not None, "an index made from a valid file has the right shape"
+    return found
+
+
+@dataclass(eq=False)
+class Group:
+    """Comparable claims: their key, signature, and (file, position) of each in order."""
+
+    key: GroupKey
+    text: str  # loader.key_text(key)
+    signature: str
+    packed: str  # its members (file, position), in the dataset's order: see _pack
+
+
+def _pack(members: list[tuple[int, int]]) -> str:
+    return " ".join(f"{f}:{p}" for f, p in members)
+
+
+def _unpack(packed: str) -> list[tuple[int, int]]:
+    """Members as ``_pack`` wrote them; ValueError for anything else."""
+    return [(int(f), int(p)) for f, _, p in (m.partition(":") for m in packed.split(" ") if m)]
+
+
+@dataclass
+class DatasetIndex:
+    """A claims folder whose cross-file checks pass, as indexes and groups of two or more
+    comparable claims; claims themselves are read only for the groups that need them."""
+
+    root: Path
+    sources: dict[str, Source]
+    metrics: dict[str, Metric]
+    files: list[FileIndex]
+    groups: list[Group]
+    cache: Cache | None = None
+
+    def members(self, group: Group) -> list[tuple[int, int]]:
+        """(file, position) of the group's claims, in the dataset's order. Members kept from an
+        earlier run are checked against the files' indexes; should they not hold (a damaged
+        cache), they are found again from every index."""
+        try:
+            members = _unpack(group.packed)
+            if len(members) > 1 and all(
+                f >= 0 and p >= 0 and self.files[f].texts()[p] == group.text for f, p in members
+            ):
+                return members
+        except (ValueError, IndexError):
+            pass
+        return _members_by_text(self.files, range(len(self.files)))[group.text]
+
+    def claims(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
+        """The claims at these (file, position) pairs: records stored by content key where the
+        cache holds them, else the file read whole (from its cache entry, or parsed)."""
+        members = list(members)
+        wanted = [self.files[f].row(p) for f, p in members if self.files[f].loaded is None]
+        stored = self.cache.get_rows(wanted) if self.cache is not None and wanted else {}
+        found = []
+        for f, p in members:
+            index = self.files[f]
+            if index.loaded is None:
+                row = stored.get(index.row(p))
+                claim = _claim(row) if row is not None else None
+                if claim is not None and claim.id == index.id_list()[p]:
+                    found.append(claim)
+                    continue
+                index.loaded = self._read_whole(index)
+            found.append(index.loaded.records[p])
+        return found
+
+    def _read_whole(self, index: FileIndex) -> _File:
+        raw = read_bytes(index.path, index.display)
+        if hashlib.sha256(raw).hexdigest() != index.digest:
+            where = Location(index.display)
+            raise DataError([Problem(where, "", "changed while kzhealth read it; run again")])
+        return _load_bytes(index.path, index.display, "claims", self.cache, raw, index.digest)[0]
+
+
+def _claim(row: bytes) -> Claim | None:
+    try:
+        return Claim.from_row(json.loads(row))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+# --- merging and signing groups --------------------------------------------------------------
+
+
+class _Signer:
+    """Signatures of groups, from what a group's conflicts are computed from."""
+
+    def __init__(
+        self, files: list[FileIndex], sources: dict[str, Source], metrics: dict[str, Metric]
+    ) -> None:
+        self.files = files
+        self.details = [
+            json.dumps(source_details(sources.get(f.source)), ensure_ascii=False) for f in files
+        ]
+        self.metrics = {name: json.dumps(metric_details(m)) for name, m in metrics.items()}
+
+    def metric(self, text: str) -> str:
+        return self.metrics.get(text.partition("\x1f")[0], "null")
+
+    def sign(self, text: str, members: list[tuple[int, int]]) -> str:
+        files, details = self.files, self.details
+        parts = [text, self.metric(text), *(files[f].row(p) + details[f] for f, p in members)]
+        return content_key(_SEPARATOR.join(parts).encode())
+
+
+def _members_by_text(
+    files: list[FileIndex], numbers: Iterable[int]
+) -> dict[str, list[tuple[int, int]]]:
+    by_text: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for n in numbers:
+        for p, text in enumerate(files[n].texts()):
+            if text:
+                by_text[text].append((n, p))
+    return by_text
+
+
+@dataclass
+class _Merged:
+    """Every group key in the folder (single claims too: an edit may add a second member), its
+    members packed, and the signature of each group of two or more ("" for single claims)."""
+
+    texts: list[str]
+    packed: list[str]
+    signatures: list[str]
+
+
+def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
+    by_text = _members_by_text(files, range(len(files)))
+    texts = list(by_text)
+    members = list(by_text.values())
+    signatures = [
+        signer.sign(t, m) if len(m) > 1 else "" for t, m in zip(texts, members, strict=True)
+    ]
+    return _Merged(texts, [_pack(m) for m in members], signatures)
+
+
+def _merge_delta(
+    files: list[FileIndex],
+    old: list[FileIndex],
+    before: _Merged,
+    changed: list[int],
+    signer: _Signer,
+    touched_extra: set[str],
+) -> _Merged:
+    """``before`` updated for the files in ``changed`` (numbered alike in ``old`` and ``files``):
+    only the groups those files are in, before or after, are merged and signed again."""
+    fresh = _members_by_text(files, changed)
+    gone = set(changed)
+    touched = set(fresh) | touched_extra
+    for n in changed:
+        touched.update(t for t in old[n].texts() if t)
+    texts, packed, signatures = list(before.texts), list(before.packed), list(before.signatures)
+    at = {text: i for i, text in enumerate(texts)}
+    for text in touched:
+        i = at.get(text)
+        members = [m for m in _unpack(packed[i]) if m[0] not in gone] if i is not None else []
+        members = sorted(members + fresh.get(text, []))
+        signature = signer.sign(text, members) if len(members) > 1 else ""
+        if i is None:
+            at[text] = len(texts)
+            texts.append(text)
+            packed.append(_pack(members) if members else "")
+            signatures.append(signature)
+        else:
+            packed[i], signatures[i] = (_pack(members) if members else ""), signature
+    return _Merged(texts, packed, signatures)
+
+
+def _groups(merged: _Merged) -> list[Group] | None:
+    """The groups of two or more claims; None when a key is not one kzhealth writes."""
+    groups = []
+    for text, packed, signature in zip(merged.texts, merged.packed, merged.signatures, strict=True):
+        if signature:
+            key = parse_key(text)
+            if key is None:
+                return None
+            groups.append(Group(key, text, signature, packed))
+    return groups
+
+
+# --- the snapshot ----------------------------------------------------------------------------
+
+
+def _snapshot_key(root: Path) -> str:
+    return str(root.resolve())
+
+
+def _write_snapshot(
+    cache: Cache, root: Path, files: list[FileIndex], signer: _Signer, merged: _Merged
+) -> None:
+    cache.put_snapshot(
+        _snapshot_key(root),
+        {
+            "kzhealth": [FORMAT, __version__],
+            "names": [f.path.name for f in files],
+            "files": [f.fields() for f in files],
+            "details": signer.details,
+            "metrics": signer.metrics,
+            "texts": "\n".join(merged.texts),
+            "packed": "\n".join(merged.packed),
+            "signatures": "\n".join(merged.signatures),
+        },
+    )
+
+
+@dataclass
+class _Snapshot:
+    names: list[str]
+    files: list[Any]  # FileIndex fields, checked when used
+    details: list[str]
+    metrics: dict[str, str]
+    merged: _Merged
+
+
+def _read_snapshot(cache: Cache, root: Path) -> _Snapshot | None:
+    data: Any = cache.get_snapshot(_snapshot_key(root))
+    try:
+        if data["kzhealth"] != [FORMAT, __version__]:
+            return None
+        names, files, details, metrics = (
+            data["names"],
+            data["files"],
+            data["details"],
+            data["metrics"],
+        )
+        lines = [data[k].split("\n") for k in ("texts", "packed", "signatures")]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    fine = (
+        isinstance(names, list) and isinstance(files, list) and isinstance(details, list)
+        and len(names) == len(files) == len(details) and isinstance(metrics, dict)
+        and len(lines[0]) == len(lines[1]) == len(lines[2])
+    )  # fmt: skip
+    return _Snapshot(names, files, details, metrics, _Merged(*lines)) if fine else None
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _unreadable(root: Path, cache: Cache | None, exc: DataError) -> DataError:
+    """The located problems of the whole folder (load_dataset), or ``exc`` if it finds none."""
+    load_dataset(root, cache)
+    return exc
+
+
+_Read = tuple[Path, str, bytes, str]  # path, display name, bytes, sha256
+
+
+def _read(root: Path, shown: str, cache: Cache | None) -> list[_Read]:
+    base = Path(shown)
+    found = []
+    try:
+        for path in claim_files(root):
+            display = str(base / path.name)
+            raw = read_bytes(path, display)
+            found.append((path, display, raw, hashlib.sha256(raw).hexdigest()))
+    except DataError as exc:
+        raise _unreadable(root, cache, exc) from None
+    return found
+
+
+def _indexes(
+    root: Path, cache: Cache | None, read: list[_Read], snapshot: _Snapshot | None
+) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
+    """Every file's index (from the snapshot where the file is as it was, else from its cache
+    entry, else read whole); the snapshot's indexes; and which files are not as in it."""
+    old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
+        if snapshot is not None else [None] * len(read)  # fmt: skip
+    files = [
+        o if o is not None and o.digest == r[3] else None for o, r in zip(old, read, strict=True)
+    ]
+    missing = [n for n, f in enumerate(files) if f is None]
+    entries = cache.get_many("index", [read[n][3] for n in missing]) if cache else []
+    for n, entry in zip(missing, entries or [None] * len(missing), strict=True):
+        path, display, raw, digest = read[n]
+        files[n] = _file_index(_entry_fields(digest, entry), path, display) if entry else None
+    for n in missing:
+        if files[n] is None:
+            path, display, raw, digest = read[n]
+            try:
+                files[n] = _whole_file_index(path, display, cache, raw, digest)
+            except DataError as exc:
+                raise _unreadable(root, cache, exc) from None
+    ready = [f for f in files if f is not None]
+    olds = [o for o in old if o is not None]
+    return ready, (olds if len(olds) == len(read) else None), missing
+
+
+def _merged(
+    files: list[FileIndex],
+    signer: _Signer,
+    snapshot: _Snapshot,
+    old: list[FileIndex],
+    edited: list[int],
+) -> tuple[_Merged, bool] | None:
+    """The snapshot's groups brought up to date, and whether to write it again; None when the
+    snapshot cannot be built on (damaged)."""
+    changed = set(edited)
+    changed.update(n for n, d in enumerate(signer.details) if d != snapshot.details[n])
+    metrics = {m for m, d in snapshot.metrics.items() if signer.metrics.get(m) != d}
+    metrics.update(m for m in signer.metrics if m not in snapshot.metrics)
+    texts = snapshot.merged.texts
+    extra = {t for t in texts if t.partition("\x1f")[0] in metrics} if metrics else set()
+    try:
+        merged = _merge_delta(files, old, snapshot.merged, sorted(changed), signer, extra)
+    except (ValueError, IndexError):
+        return None
+    return merged, len(changed) > REWRITE_AFTER
+
+
+def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
+    """Load a claims folder as an index, with the cross-file checks of ``load_dataset``.
+
+    When anything is wrong, ``load_dataset`` raises the DataError that locates every problem.
+    The cache is left open for the caller (the report) to use and close.
+    """
+    problems: list[Problem] = []
+    shown = _root(root)
+    tables = _load_tables(root, shown, cache, problems)
+    if problems:
+        raise _unreadable(root, cache, DataError(problems))
+    read = _read(root, shown, cache)
+    snapshot = _read_snapshot(cache, root) if cache is not None else None
+    if snapshot is not None and snapshot.names != [path.name for path, *_ in read]:
+        snapshot = None  # files added, removed or renamed: merged afresh below
+    files, old, edited = _indexes(root, cache, read, snapshot)
+    _check(root, cache, files, tables.sources, tables.metrics)
+    sources, metrics = tables.sources or {}, tables.metrics or {}
+    signer = _Signer(files, sources, metrics)
+    update = _merged(files, signer, snapshot, old, edited) if snapshot and old else None
+    merged, rewrite = update if update is not None else (_merge_all(files, signer), True)
+    groups = _groups(merged)
+    if groups is None and not rewrite:  # the snapshot held a key kzhealth never writes
+        merged, rewrite = _merge_all(files, signer), True
+        groups = _groups(merged)
+    if groups is None:  # so did a file's index entry: every file is read whole
+        files = [_whole_file_index(p, d, cache, raw, digest) for p, d, raw, digest in read]
+        signer = _Signer(files, sources, metrics)
+        merged = _merge_all(files, signer)
+        groups = _groups(merged)
+        assert groups is not None, "indexes made from valid files hold valid keys"
+    if rewrite and cache is not None:
+        _write_snapshot(cache, root, files, signer, merged)
+    return DatasetIndex(root, sources, metrics, files, groups, cache)
+
+
+def _check(
+    root: Path,
+    cache: Cache | None,
+    files: list[FileIndex],
+    sources: dict[str, Source] | None,
+    metrics: dict[str, Metric] | None,
+) -> None:
+    """The cross-file checks of ``load_dataset`` on the indexes; it reports what they find."""
+    ids = [i for f in files for i in f.id_list()]
+    clean = len(set(ids)) == len(ids)
+    if clean and sources is not None:
+        clean = {f.source for f in files} <= sources.keys()
+    if clean and metrics is not None:
+        refs: set[str] = set()
+        for index in files:
+            if index.refs:
+                refs.update(index.refs.split("\n"))
+        for ref in refs:
+            name, _, family = ref.partition("\t")
+            metric = metrics.get(name)
+            if metric is None or (family and family != metric.family.value):
+                clean = False
+                break
+    if not clean:
+        problem = Problem(Location(display_path(root)), "", "fails a cross-file check")
+        raise _unreadable(root, cache, DataError([problem]))
