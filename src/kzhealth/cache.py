@@ -113,10 +113,9 @@ class Cache:
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._pending: list[tuple[str, str, bytes]] = []
-        self._used: list[str] = []
+        self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
         self._rows: dict[str, tuple[str, bytes]] = {}
         self._groups: dict[str, bytes] = {}
-        self._groups_used: list[str] = []
         self._snapshots: dict[str, bytes] = {}
         self._now = time.time()
 
@@ -164,7 +163,7 @@ class Cache:
                 continue
             self.hits += 1
             if self._stale(rows[key][2]):
-                self._used.append(key)
+                self._touched["entries"].append(key)
         return found
 
     def _select(self, columns: str, table: str, keys: list[str]) -> list[tuple[Any, ...]]:
@@ -226,29 +225,25 @@ class Cache:
             if isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == checksum:
                 found[key] = body
                 if self._stale(used):
-                    self._groups_used.append(key)
+                    self._touched["groups"].append(key)
         return found
 
-    def get_snapshot(self, key: str) -> Any | None:
+    def get_snapshot(self, key: str) -> bytes | None:
         """The snapshot stored for a claims folder (see kzhealth.index), if its checksum holds."""
         for _, checksum, body, used in self._select("checksum, body, used", "snapshots", [key]):
             if isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == checksum:
                 if self._stale(used):
-                    self._snapshots.setdefault(key, body)
-                try:
-                    return json.loads(body)
-                except ValueError:
-                    return None
+                    self._touched["snapshots"].append(key)
+                return body
         return None
 
-    def put_snapshot(self, key: str, payload: Any) -> None:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    def put_snapshot(self, key: str, body: bytes) -> None:
         self._snapshots[key] = body
 
     def close(self, files_in_use: int = 0, groups_in_use: int = 0) -> None:
         """Write what was queued, mark what was used, prune to the bounds; silently on failure."""
-        queued = (self._pending, self._used, self._rows, self._groups, self._groups_used)
-        if not any(queued) and not self._snapshots:
+        queued = (self._pending, self._rows, self._groups, self._snapshots)
+        if not any(queued) and not any(self._touched.values()):
             self._close_db()
             return
         db = self._connect(create=True)
@@ -279,13 +274,12 @@ class Cache:
                     for key, body in self._snapshots.items()
                 ],
             )
-            db.executemany(
-                "UPDATE entries SET used = ? WHERE key = ?", [(now, k) for k in self._used]
-            )
-            db.executemany(
-                "UPDATE groups SET used = ? WHERE key = ?", [(now, k) for k in self._groups_used]
-            )
-            if self._pending or self._rows or self._groups or self._snapshots:
+            for table, keys in self._touched.items():
+                db.executemany(
+                    f"UPDATE {table} SET used = ? WHERE key = ?",  # noqa: S608 - our names
+                    [(now, key) for key in keys],
+                )
+            if any(queued):
                 self._prune(db, files_in_use, groups_in_use)
             db.execute("COMMIT")
             self.written += len(self._pending)
@@ -297,28 +291,33 @@ class Cache:
                 self._close_db()
                 self._discard()
         self._pending.clear()
-        self._used.clear()
+        for keys in self._touched.values():
+            keys.clear()
         self._rows.clear()
         self._groups.clear()
-        self._groups_used.clear()
         self._snapshots.clear()
         self._close_db()
 
     def _prune(self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
         """Beyond its bound, a table loses what was least recently used - but never what was
         used within ``KEEP_FOR`` (another dataset's files, say), unless it holds ``HARD_CAP``."""
+        before = db.total_changes
         for table, bound in (
             ("entries", max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * files_in_use)),
             ("groups", max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * groups_in_use)),
             ("snapshots", SNAPSHOTS_KEPT),
         ):
+            held = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
             older = f"SELECT key FROM {table} ORDER BY used DESC LIMIT -1 OFFSET ?"  # noqa: S608
-            db.execute(
-                f"DELETE FROM {table} WHERE used < ? AND key IN ({older})",  # noqa: S608
-                (self._now - KEEP_FOR, bound),
-            )
-            db.execute(f"DELETE FROM {table} WHERE key IN ({older})", (HARD_CAP,))  # noqa: S608
-        db.execute("DELETE FROM rows WHERE entry NOT IN (SELECT key FROM entries)")
+            if held > bound:  # else, the common case, nothing needs sorting
+                db.execute(
+                    f"DELETE FROM {table} WHERE used < ? AND key IN ({older})",  # noqa: S608
+                    (self._now - KEEP_FOR, bound),
+                )
+            if held > HARD_CAP:
+                db.execute(f"DELETE FROM {table} WHERE key IN ({older})", (HARD_CAP,))  # noqa: S608
+        if db.total_changes > before:  # entries went: so do their rows
+            db.execute("DELETE FROM rows WHERE entry NOT IN (SELECT key FROM entries)")
 
     def _close_db(self) -> None:
         if self._db is not None:

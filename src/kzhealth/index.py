@@ -41,6 +41,7 @@ from kzhealth.loader import (
     claim_files,
     load_dataset,
     parse_key,
+    shown_in,
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
@@ -308,53 +309,59 @@ def _snapshot_key(root: Path) -> str:
     return str(root.resolve())
 
 
+_FIELD = "\x1d"  # between a snapshot's fields: JSON would take four times longer to read
+_PER_FILE = 8  # name, FileIndex.fields(), source details
+
+
 def _write_snapshot(
     cache: Cache, root: Path, files: list[FileIndex], signer: _Signer, merged: _Merged
 ) -> None:
-    cache.put_snapshot(
-        _snapshot_key(root),
-        {
-            "kzhealth": [FORMAT, __version__],
-            "names": [f.path.name for f in files],
-            "files": [f.fields() for f in files],
-            "details": signer.details,
-            "metrics": signer.metrics,
-            "texts": "\n".join(merged.texts),
-            "packed": "\n".join(merged.packed),
-            "signatures": "\n".join(merged.signatures),
-        },
-    )
+    """A line of JSON (version, file count, metric details), then every field of the folder's
+    index, separated by ``_FIELD``. Not written when a field holds that character (a file name
+    might)."""
+    head = {"kzhealth": [FORMAT, __version__], "files": len(files), "metrics": signer.metrics}
+    fields = [
+        value
+        for f, details in zip(files, signer.details, strict=True)
+        for value in (f.path.name, *f.fields(), details)
+    ]
+    fields += ["\n".join(merged.texts), "\n".join(merged.packed), "\n".join(merged.signatures)]
+    if any(_FIELD in value for value in fields):
+        return
+    text = json.dumps(head, ensure_ascii=False) + "\n" + _FIELD.join(fields)
+    cache.put_snapshot(_snapshot_key(root), text.encode())
 
 
 @dataclass
 class _Snapshot:
     names: list[str]
-    files: list[Any]  # FileIndex fields, checked when used
+    files: list[list[str]]  # FileIndex fields, checked when used
     details: list[str]
     metrics: dict[str, str]
     merged: _Merged
 
 
 def _read_snapshot(cache: Cache, root: Path) -> _Snapshot | None:
-    data: Any = cache.get_snapshot(_snapshot_key(root))
-    try:
-        if data["kzhealth"] != [FORMAT, __version__]:
-            return None
-        names, files, details, metrics = (
-            data["names"],
-            data["files"],
-            data["details"],
-            data["metrics"],
-        )
-        lines = [data[k].split("\n") for k in ("texts", "packed", "signatures")]
-    except (KeyError, TypeError, AttributeError):
+    """The folder's snapshot, or None when there is none or it is not what kzhealth writes."""
+    body = cache.get_snapshot(_snapshot_key(root))
+    if body is None:
         return None
-    fine = (
-        isinstance(names, list) and isinstance(files, list) and isinstance(details, list)
-        and len(names) == len(files) == len(details) and isinstance(metrics, dict)
-        and len(lines[0]) == len(lines[1]) == len(lines[2])
-    )  # fmt: skip
-    return _Snapshot(names, files, details, metrics, _Merged(*lines)) if fine else None
+    try:
+        line, _, rest = body.decode().partition("\n")
+        head = json.loads(line)
+        count, metrics = head["files"], head["metrics"]
+        fine = head["kzhealth"] == [FORMAT, __version__] and isinstance(metrics, dict)
+    except (ValueError, KeyError, TypeError):
+        return None
+    fields = rest.split(_FIELD)
+    if not (fine and isinstance(count, int) and len(fields) == _PER_FILE * count + 3):
+        return None
+    rows = [fields[n : n + _PER_FILE] for n in range(0, _PER_FILE * count, _PER_FILE)]
+    lines = [field.split("\n") for field in fields[-3:]]
+    if not len(lines[0]) == len(lines[1]) == len(lines[2]):
+        return None
+    names, details = [r[0] for r in rows], [r[-1] for r in rows]
+    return _Snapshot(names, [r[1:-1] for r in rows], details, metrics, _Merged(*lines))
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -370,13 +377,13 @@ _Read = tuple[Path, str, bytes, str]  # path, display name, bytes, sha256
 
 
 def _read(root: Path, shown: str, cache: Cache | None) -> list[_Read]:
-    base = Path(shown)
+    display = shown_in(shown)
     found = []
     try:
         for path in claim_files(root):
-            display = str(base / path.name)
-            raw = read_bytes(path, display)
-            found.append((path, display, raw, hashlib.sha256(raw).hexdigest()))
+            name = path.name
+            raw = read_bytes(path, display(name))
+            found.append((path, display(name), raw, hashlib.sha256(raw).hexdigest()))
     except DataError as exc:
         raise _unreadable(root, cache, exc) from None
     return found

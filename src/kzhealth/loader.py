@@ -14,7 +14,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -289,10 +290,23 @@ def _store_index(cache: Cache, digest: str, loaded: _File) -> dict[str, Any]:
 
 
 def claim_files(root: Path) -> list[Path]:
-    """Every claims file in the folder: all YAML files but sources.yaml and metrics.yaml."""
-    reserved = {SOURCES_FILE, METRICS_FILE}
-    found = [*root.glob("*.yaml"), *root.glob("*.yml")]
-    return sorted((p for p in found if p.name not in reserved), key=lambda p: p.name)
+    """Every claims file in the folder, by name: all YAML files but sources.yaml and
+    metrics.yaml."""
+    with os.scandir(root) as entries:
+        names = sorted(
+            e.name
+            for e in entries
+            if e.name.endswith((".yaml", ".yml")) and e.name not in (SOURCES_FILE, METRICS_FILE)
+        )
+    return [root / name for name in names]
+
+
+def shown_in(shown: str) -> Callable[[str], str]:
+    """How a file of the folder displayed as ``shown`` is named in messages: as
+    ``str(Path(shown) / name)``, without building a Path per file."""
+    base = str(Path(shown))
+    prefix = "" if base == "." else base.rstrip(os.sep) + os.sep
+    return lambda name: prefix + name
 
 
 def _unique(
@@ -364,7 +378,7 @@ def _load_tables(root: Path, shown: str, cache: Cache | None, problems: list[Pro
     source_where: dict[str, Location] = {}
     for name, kind in ((SOURCES_FILE, "sources"), (METRICS_FILE, "metrics")):
         try:
-            loaded = _load_file(root / name, str(Path(shown) / name), kind, cache)
+            loaded = _load_file(root / name, shown_in(shown)(name), kind, cache)
         except DataError as exc:
             problems.extend(exc.problems)
             found[kind] = None
@@ -387,12 +401,13 @@ def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
     tables = _load_tables(root, shown, cache, problems)
 
     files = claim_files(root)
+    display = shown_in(shown)
     claims: list[Claim] = []
     ignored: dict[str, list[tuple[Ignored, Location]]] = {}
     ids: list[tuple[str, Location]] = []
     for path in files:
         try:
-            loaded = _load_file(path, str(Path(shown) / path.name), "claims", cache)
+            loaded = _load_file(path, display(path.name), "claims", cache)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
