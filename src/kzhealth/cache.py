@@ -110,6 +110,7 @@ class Cache:
         self.misses = 0
         self.written = 0  # file entries
         self.groups_written = 0
+        self.snapshots_written = 0
         self._db: sqlite3.Connection | None = None
         self._opened = False
         self._pending: list[tuple[str, str, bytes]] = []
@@ -284,6 +285,7 @@ class Cache:
             db.execute("COMMIT")
             self.written += len(self._pending)
             self.groups_written += len(self._groups)
+            self.snapshots_written += len(self._snapshots)
         except sqlite3.DatabaseError as exc:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")

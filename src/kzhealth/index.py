@@ -24,6 +24,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,21 +154,29 @@ class DatasetIndex:
     metrics: dict[str, Metric]
     files: list[FileIndex]
     groups: list[Group]
+    signer: _Signer
     cache: Cache | None = None
 
     def members(self, group: Group) -> list[tuple[int, int]]:
         """(file, position) of the group's claims, in the dataset's order. Members kept from an
-        earlier run are checked against the files' indexes; should they not hold (a damaged
-        cache), they are found again from every index."""
+        earlier run must be in order, have the group's key, and sign to its signature; should
+        they not (a damaged cache), they are found again from every index, and signed again."""
         try:
             members = _unpack(group.packed)
-            if len(members) > 1 and all(
-                f >= 0 and p >= 0 and self.files[f].texts()[p] == group.text for f, p in members
+            if (
+                len(members) > 1
+                and all(a < b for a, b in pairwise(members))
+                and all(
+                    f >= 0 and p >= 0 and self.files[f].texts()[p] == group.text for f, p in members
+                )
+                and self.signer.sign(group.text, members) == group.signature
             ):
                 return members
         except (ValueError, IndexError):
             pass
-        return _members_by_text(self.files, range(len(self.files)))[group.text]
+        members = _members_by_text(self.files, range(len(self.files)))[group.text]
+        group.signature = self.signer.sign(group.text, members)
+        return members
 
     def claims(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
         """The claims at these (file, position) pairs: records stored by content key where the
@@ -471,7 +480,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
         assert groups is not None, "indexes made from valid files hold valid keys"
     if rewrite and cache is not None:
         _write_snapshot(cache, root, files, signer, merged)
-    return DatasetIndex(root, sources, metrics, files, groups, cache)
+    return DatasetIndex(root, sources, metrics, files, groups, signer, cache)
 
 
 def _check(

@@ -70,13 +70,12 @@ def conflicts_json(
     stored = cache.get_groups([g.signature for g in index.groups]) if cache is not None else {}
     found: list[Piece] = []
     for group in index.groups:
-        signature = group.signature
-        body = stored.get(signature)
+        body = stored.get(group.signature)
         pieces = _decode(group.key, body) if body is not None else None
         if pieces is None:
-            body = _encode(index, group)
+            body = _encode(index, group)  # may correct the signature of damaged members
             if cache is not None:
-                cache.put_group(signature, body)
+                cache.put_group(group.signature, body)
             pieces = _decode(group.key, body)
             assert pieces is not None, "a result just encoded decodes"
         found.extend(pieces)

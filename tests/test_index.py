@@ -1,0 +1,250 @@
+"""The conflicts report from the cache (index, snapshot, stored groups) against the same report
+computed from scratch, through edits of every kind and a damaged cache."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import re
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from helpers import run
+from kzhealth.cache import DATABASE, Cache
+from kzhealth.index import load_index
+from kzhealth.report import conflicts_json
+
+GENERATE = Path(__file__).parents[1] / "benchmarks" / "generate.py"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic folder of 600 claims in 24 files, dense with conflicts of every kind."""
+    spec = importlib.util.spec_from_file_location("generate", GENERATE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path_factory.mktemp("generated")
+    module.generate(600, out)
+    return out / "claims"
+
+
+@pytest.fixture
+def folder(generated: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(generated, tmp_path / "claims"))
+
+
+def report(root: Path, cache_dir: Path, *extra: str) -> tuple[int, str, str]:
+    env = {"KZHEALTH_CACHE_DIR": str(cache_dir)}
+    result = run("conflicts", "-f", "json", "--claims", str(root), *extra, env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def same_as_from_scratch(root: Path, cache_dir: Path, *extra: str) -> tuple[int, str, str]:
+    """The report from the cache, asserted equal to the report computed without it."""
+    cached = report(root, cache_dir, *extra)
+    assert cached == report(root, cache_dir, "--no-cache", *extra)
+    return cached
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), "utf-8")
+
+
+def claims_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("src-*.yaml"))
+
+
+# Each step changes the folder as a curator might; the report must follow it exactly.
+def _qualifier(root: Path) -> None:
+    edit(claims_files(root)[3], "qualifier: exact", "qualifier: about")
+
+
+def _period(root: Path) -> None:
+    path = claims_files(root)[5]
+    year = re.search(r"period: (\d{4})\n", path.read_text("utf-8"))
+    assert year is not None
+    edit(path, f"period: {year[1]}\n", f"period: {int(year[1]) - 1}\n")
+
+
+def _value_in_many_files(root: Path) -> None:
+    for path in claims_files(root)[::2]:
+        edit(path, "qualifier: exact", "qualifier: nearly")
+
+
+def _new_file(root: Path) -> None:
+    text = claims_files(root)[0].read_text("utf-8")
+    text = re.sub(r"id: c(\d+)", r"id: n\1", text).replace("source: src-00000", "source: new")
+    (root / "new-source.yaml").write_text(text, "utf-8")
+    edit(root / "sources.yaml", "sources:\n", "sources:\n" + _source("new"))
+
+
+def _source(sid: str) -> str:
+    return (
+        f"  - id: {sid}\n    title: A new source\n    short: New\n    published: 2025-06\n"
+        f"    file: {sid}.txt\n    sha256: {'0' * 64}\n    jurisdiction: KZ\n    kind: news\n"
+    )
+
+
+def _removed_file(root: Path) -> None:
+    claims_files(root)[7].unlink()
+
+
+def _renamed_file(root: Path) -> None:
+    path = claims_files(root)[9]
+    path.rename(root / f"zz-{path.name}")
+
+
+def _source_title(root: Path) -> None:
+    edit(root / "sources.yaml", "short: Source 2\n", "short: Source two\n")
+
+
+def _metric_topic(root: Path) -> None:
+    edit(root / "metrics.yaml", "topic: health_outcomes", "topic: pharma")
+
+
+def _comment_only(root: Path) -> None:
+    path = claims_files(root)[1]
+    path.write_text(path.read_text("utf-8") + "# reviewed\n", "utf-8")
+
+
+STEPS: dict[str, Callable[[Path], None]] = {
+    "qualifier": _qualifier,
+    "period": _period,
+    "many_files": _value_in_many_files,
+    "new_file": _new_file,
+    "removed_file": _removed_file,
+    "renamed_file": _renamed_file,
+    "source_title": _source_title,
+    "metric_topic": _metric_topic,
+    "comment_only": _comment_only,
+}
+
+
+def test_every_kind_of_edit_gives_the_report_computed_from_scratch(
+    folder: Path, tmp_path: Path
+) -> None:
+    cache_dir = tmp_path / "cache"
+    first = same_as_from_scratch(folder, cache_dir)
+    assert first[0] == 0 and first[1].count('"kind": ') > 50
+    outputs = {first[1]}
+    for name, step in STEPS.items():
+        step(folder)
+        code, stdout, stderr = same_as_from_scratch(folder, cache_dir)
+        assert code == 0, (name, stderr)
+        outputs.add(stdout)
+        assert same_as_from_scratch(folder, cache_dir)[1] == stdout, name  # and warm again
+    assert len(outputs) >= len(STEPS) - 1  # the steps change the report (a comment does not)
+
+
+@pytest.mark.parametrize("kind", ["recycled", "different_period"])
+def test_kind_filter_and_output_file_match_the_full_path(
+    folder: Path, tmp_path: Path, kind: str
+) -> None:
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    code, stdout, _ = same_as_from_scratch(folder, cache_dir, "--kind", kind)
+    assert code == 0 and f'"kind": "{kind}"' in stdout
+    assert all(k == kind for k in re.findall(r'"kind": "(\w+)"', stdout))
+    target = tmp_path / "report.json"
+    env = {"KZHEALTH_CACHE_DIR": str(cache_dir)}
+    written = run("conflicts", "-f", "json", "--claims", str(folder), "-o", str(target), env=env)
+    assert written.exit_code == 0
+    assert target.read_text("utf-8") == report(folder, cache_dir, "--no-cache")[1]
+
+
+def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Path) -> None:
+    """Errors made after everything is cached (and snapshotted) are reported in full."""
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    files = claims_files(folder)
+    edit(files[2], "id: c0000050", "id: c0000001")  # a duplicate id across files
+    edit(files[4], "metric: metric_", "metric: metrik_")  # an unknown metric
+    code, _, stderr = same_as_from_scratch(folder, cache_dir)
+    assert code == 2
+    assert "duplicate claim id 'c0000001'" in stderr and "unknown metric 'metrik_" in stderr
+    edit(files[2], "id: c0000001", "id: c0000050")
+    edit(files[4], "metric: metrik_", "metric: metric_")
+    assert same_as_from_scratch(folder, cache_dir)[0] == 0
+
+
+def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    conflicts_json(load_index(folder, cache))
+    assert cache.snapshots_written == 1
+    groups = cache.count("groups")
+    edit(claims_files(folder)[3], "qualifier: exact", "qualifier: about")
+    again = Cache(tmp_path / "cache")
+    conflicts_json(load_index(folder, again))
+    assert again.written == 2  # the edited file's entry and index: nothing else was parsed
+    assert again.groups_written <= 1  # the edited claim's group, if it has company
+    assert again.snapshots_written == 0  # one file since the snapshot: not worth writing
+    assert again.count("groups") - groups == again.groups_written
+    unchanged = Cache(tmp_path / "cache")
+    conflicts_json(load_index(folder, unchanged))
+    assert (unchanged.written, unchanged.groups_written, unchanged.misses) == (0, 0, 0)
+
+
+def _damage(cache_dir: Path, table: str, change: Callable[[bytes], bytes], *, sign: bool) -> None:
+    """Replace every body (or row) of ``table``; ``sign`` keeps its checksum valid."""
+    column = "row" if table == "rows" else "body"
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        for key, value in db.execute(f"SELECT key, {column} FROM {table}").fetchall():
+            new = change(bytes(value))
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE key = ?", (new, key))
+            if sign and table != "rows":
+                checksum = hashlib.sha256(new).hexdigest()
+                db.execute(f"UPDATE {table} SET checksum = ? WHERE key = ?", (checksum, key))
+        db.commit()
+
+
+def _forget(cache_dir: Path, table: str) -> None:
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        db.execute(f"DELETE FROM {table}")
+        db.commit()
+
+
+DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
+    "groups_truncated": ("groups", lambda b: b[: len(b) // 2], False),
+    "groups_garbage_signed": ("groups", lambda b: b"\xff\x00" * 9, True),
+    "groups_sizes_signed": ("groups", lambda b: b.replace(b" ", b" 9", 1), True),
+    "groups_other_kind_signed": ("groups", lambda b: b.replace(b"recycled", b"recyclex"), True),
+    "snapshot_truncated": ("snapshots", lambda b: b[:-100], False),
+    "snapshot_garbage_signed": ("snapshots", lambda b: b"\x00 not a snapshot", True),
+    "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 3), True),
+    "snapshot_members_signed": ("snapshots", lambda b: re.sub(rb"\d+:\d+", b"0:0", b), True),
+    "snapshot_keys_signed": ("snapshots", lambda b: b.replace(b"change_pct", b"change_px"), True),
+    "rows_edited": ("rows", lambda b: b.replace(b'"exact"', b'"about"'), False),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: str) -> None:
+    """Stored groups, snapshots and records that were damaged - or rewritten with a valid
+    checksum into something kzhealth never writes - are detected and computed again."""
+    cache_dir = tmp_path / "cache"
+    expected = same_as_from_scratch(folder, cache_dir)
+    table, change, sign = DAMAGE[damage]
+    _damage(cache_dir, table, change, sign=sign)
+    if table != "groups":
+        _forget(cache_dir, "groups")  # so that members and records are needed again
+    assert report(folder, cache_dir) == expected
+    assert report(folder, cache_dir) == expected
+
+
+def test_snapshot_is_per_folder(folder: Path, tmp_path: Path) -> None:
+    """Two copies of a folder, edited apart, each get their own report."""
+    cache_dir = tmp_path / "cache"
+    other = Path(shutil.copytree(folder, tmp_path / "other"))
+    same_as_from_scratch(folder, cache_dir)
+    same_as_from_scratch(other, cache_dir)
+    _qualifier(other)
+    _source_title(folder)
+    assert same_as_from_scratch(folder, cache_dir) != same_as_from_scratch(other, cache_dir)
