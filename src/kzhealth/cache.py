@@ -199,12 +199,18 @@ class Cache:
     def put(self, kind: str, digest: str, payload: Any) -> None:
         """Queue an entry; ``close`` writes every queued entry in one transaction."""
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.put_encoded(kind, digest, body)
+
+    def put_encoded(self, kind: str, digest: str, body: bytes) -> None:
+        """``put`` for a payload already encoded as JSON."""
         header = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
         self._pending.append((_key(kind, digest), json.dumps(header, sort_keys=True), body))
 
-    def put_row(self, kind: str, digest: str, key: str, row: bytes) -> None:
-        """Queue a claim's record under its content key, tied to the file entry it came from."""
-        self._rows[key] = (_key(kind, digest), row)
+    def put_rows(self, kind: str, digest: str, rows: Iterable[tuple[str, bytes]]) -> None:
+        """Queue claims' records under their content keys, tied to the file entry (of this
+        kind and content) they came from: they go when it goes."""
+        entry = _key(kind, digest)
+        self._rows.update((key, (entry, row)) for key, row in rows)
 
     def get_rows(self, keys: Iterable[str]) -> dict[str, bytes]:
         """The records stored under these keys; a record that does not hash to its key (damaged,

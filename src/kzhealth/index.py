@@ -133,6 +133,7 @@ class Group:
     text: str  # loader.key_text(key)
     signature: str
     packed: str  # its members (file, position), in the dataset's order: see _pack
+    members: list[tuple[int, int]] | None = None  # when merged in this run: unpacked already
 
 
 def _pack(members: list[tuple[int, int]]) -> str:
@@ -161,6 +162,8 @@ class DatasetIndex:
         """(file, position) of the group's claims, in the dataset's order. Members kept from an
         earlier run must be in order, have the group's key, and sign to its signature; should
         they not (a damaged cache), they are found again from every index, and signed again."""
+        if group.members is not None:
+            return group.members
         try:
             members = _unpack(group.packed)
             if (
@@ -255,6 +258,7 @@ class _Merged:
     texts: list[str]
     packed: list[str]
     signatures: list[str]
+    fresh: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # merged this run
 
 
 def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
@@ -264,7 +268,7 @@ def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
     signatures = [
         signer.sign(t, m) if len(m) > 1 else "" for t, m in zip(texts, members, strict=True)
     ]
-    return _Merged(texts, [_pack(m) for m in members], signatures)
+    return _Merged(texts, [_pack(m) for m in members], signatures, by_text)
 
 
 def _merge_delta(
@@ -284,10 +288,13 @@ def _merge_delta(
         touched.update(t for t in old[n].texts() if t)
     texts, packed, signatures = list(before.texts), list(before.packed), list(before.signatures)
     at = {text: i for i, text in enumerate(texts)}
+    merged: dict[str, list[tuple[int, int]]] = {}
     for text in touched:
         i = at.get(text)
         members = [m for m in _unpack(packed[i]) if m[0] not in gone] if i is not None else []
-        members = sorted(members + fresh.get(text, []))
+        if any(files[f].texts()[p] != text for f, p in members):
+            raise ValueError("a snapshot's members that do not have their group's key")
+        members = merged[text] = sorted(members + fresh.get(text, []))
         signature = signer.sign(text, members) if len(members) > 1 else ""
         if i is None:
             at[text] = len(texts)
@@ -296,7 +303,7 @@ def _merge_delta(
             signatures.append(signature)
         else:
             packed[i], signatures[i] = (_pack(members) if members else ""), signature
-    return _Merged(texts, packed, signatures)
+    return _Merged(texts, packed, signatures, merged)
 
 
 def _groups(merged: _Merged) -> list[Group] | None:
@@ -307,7 +314,7 @@ def _groups(merged: _Merged) -> list[Group] | None:
             key = parse_key(text)
             if key is None:
                 return None
-            groups.append(Group(key, text, signature, packed))
+            groups.append(Group(key, text, signature, packed, merged.fresh.get(text)))
     return groups
 
 
@@ -366,11 +373,12 @@ def _read_snapshot(cache: Cache, root: Path) -> _Snapshot | None:
     if not (fine and isinstance(count, int) and len(fields) == _PER_FILE * count + 3):
         return None
     rows = [fields[n : n + _PER_FILE] for n in range(0, _PER_FILE * count, _PER_FILE)]
-    lines = [field.split("\n") for field in fields[-3:]]
-    if not len(lines[0]) == len(lines[1]) == len(lines[2]):
+    texts, packed, signatures = (field.split("\n") for field in fields[-3:])
+    if not len(texts) == len(packed) == len(signatures):
         return None
     names, details = [r[0] for r in rows], [r[-1] for r in rows]
-    return _Snapshot(names, [r[1:-1] for r in rows], details, metrics, _Merged(*lines))
+    merged = _Merged(texts, packed, signatures)
+    return _Snapshot(names, [r[1:-1] for r in rows], details, metrics, merged)
 
 
 # --- loading -----------------------------------------------------------------------------------
