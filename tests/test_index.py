@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import json
 import re
 import shutil
 import sqlite3
@@ -193,13 +194,12 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
 
 
 def _damage(cache_dir: Path, table: str, change: Callable[[bytes], bytes], *, sign: bool) -> None:
-    """Replace every body (or row) of ``table``; ``sign`` keeps its checksum valid."""
-    column = "row" if table == "rows" else "body"
+    """Replace every body of ``table``; ``sign`` keeps its checksum valid."""
     with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
-        for key, value in db.execute(f"SELECT key, {column} FROM {table}").fetchall():
+        for key, value in db.execute(f"SELECT key, body FROM {table}").fetchall():
             new = change(bytes(value))
-            db.execute(f"UPDATE {table} SET {column} = ? WHERE key = ?", (new, key))
-            if sign and table != "rows":
+            db.execute(f"UPDATE {table} SET body = ? WHERE key = ?", (new, key))
+            if sign:
                 checksum = hashlib.sha256(new).hexdigest()
                 db.execute(f"UPDATE {table} SET checksum = ? WHERE key = ?", (checksum, key))
         db.commit()
@@ -221,7 +221,6 @@ DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 3), True),
     "snapshot_members_signed": ("snapshots", lambda b: re.sub(rb"\d+:\d+", b"0:0", b), True),
     "snapshot_keys_signed": ("snapshots", lambda b: b.replace(b"change_pct", b"change_px"), True),
-    "rows_edited": ("rows", lambda b: b.replace(b'"exact"', b'"about"'), False),
 }
 
 
@@ -236,6 +235,28 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
     if table != "groups":
         _forget(cache_dir, "groups")  # so that members and records are needed again
     assert report(folder, cache_dir) == expected
+    assert report(folder, cache_dir) == expected
+
+
+def test_claims_that_do_not_match_their_index_are_read_from_the_file(
+    folder: Path, tmp_path: Path
+) -> None:
+    """A file's entry rewritten, checksum and all, to records its index did not sign: a group
+    compared again takes its claims from the file instead."""
+    cache_dir = tmp_path / "cache"
+    expected = same_as_from_scratch(folder, cache_dir)
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        for key, header, body in db.execute("SELECT key, header, body FROM entries").fetchall():
+            if '"claims"' in header and b'"exact"' in body:
+                new = bytes(body).replace(b'"exact"', b'"about"')
+                meta = json.loads(header)
+                meta["payload_sha256"] = hashlib.sha256(new).hexdigest()
+                db.execute(
+                    "UPDATE entries SET header = ?, body = ? WHERE key = ?",
+                    (json.dumps(meta, sort_keys=True), new, key),
+                )
+        db.commit()
+    _forget(cache_dir, "groups")
     assert report(folder, cache_dir) == expected
 
 

@@ -1,17 +1,17 @@
 """A cache of validated content, keyed on content: never on names, times or sizes.
 
-Three tables, each keyed on a hash of what its value was computed from:
+Three tables:
 
-- ``entries``: what one YAML file validated to (records as plain JSON, the positions needed to
-  locate them, and a small index of ids, references and groups), keyed on the file's sha256, so
-  an unchanged file is neither parsed nor validated again;
-- ``rows``: each claim's record, keyed on a hash of the record itself (self-verifying), so a
-  group can be compared again without reading every file its claims come from;
-- ``groups``: the rendered conflicts of one group of comparable claims, keyed on a hash of its
-  key and of every member's record and source details (see ``kzhealth.report``).
+- ``entries``: what one YAML file validated to (records as plain JSON, and the positions needed
+  to locate them), and a claims file's *index* (ids, references, group keys, a content key per
+  record), each keyed on the file's sha256: an unchanged file is neither parsed nor validated;
+- ``groups``: the conflicts of one group of comparable claims, rendered, keyed on a hash of the
+  group's key and of each member's record and source details (``kzhealth.index``);
+- ``snapshots``: one per claims folder, every file's index and every group's members merged,
+  used only for the files whose sha256 it names (``kzhealth.index``).
 
 Cross-file checks run on every run; the engine runs on every group whose members changed, and a
-group whose inputs are byte-for-byte the same gives the same conflicts, so the cache can never
+group whose inputs are byte-for-byte the same has the same conflicts, so the cache can never
 hide an error or show a stale one.
 
 Storage: one SQLite database (the standard library's ``sqlite3``) in the cache folder. One
@@ -23,12 +23,13 @@ code from a tampered cache), with C encoders and decoders.
 Safety: an entry's key is a hash of kzhealth's version, the format, the kind of file and the
 file's sha256; its header repeats those and the sha256 of its body. Anything that does not match -
 a truncated, corrupted or hand-edited entry, one from another version, a database that is not a
-database - is ignored and re-parsed, never an error and never wrong data. A database that cannot
+database - is ignored and computed again, never an error and never wrong data. Group results
+and snapshots carry the sha256 of their body too. A database that cannot
 be opened is moved aside and started afresh; a cache that cannot be written is skipped. The
 database keeps ``max(1000, 4 x files)`` entries and ``max(1000, 4 x groups)`` group results of
 the run that writes, plus whatever else was used in the last week (another dataset's), never more
-than a million of each; the least recently used go first. A read marks an item used only when its
-mark is an hour old, so a run that changes nothing writes nothing. Rows go with their entry.
+than a million of each (and 16 snapshots); the least recently used go first. A read marks an
+item used only when its mark is an hour old, so a run that changes nothing writes nothing.
 """
 
 from __future__ import annotations
@@ -59,8 +60,6 @@ SALT = f"kzhealth {__version__} cache format {FORMAT}\n".encode()
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY,"
     " header TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY,"
-    " entry TEXT NOT NULL, row BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY,"
     " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY,"
@@ -115,7 +114,6 @@ class Cache:
         self._opened = False
         self._pending: list[tuple[str, str, bytes]] = []
         self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
-        self._rows: dict[str, tuple[str, bytes]] = {}
         self._groups: dict[str, bytes] = {}
         self._snapshots: dict[str, bytes] = {}
         self._now = time.time()
@@ -130,6 +128,7 @@ class Cache:
             self.folder.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
             for table in _TABLES:
                 db.execute(table)
         except sqlite3.DatabaseError:  # not a database (garbage, truncated): start afresh
@@ -206,21 +205,6 @@ class Cache:
         header = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
         self._pending.append((_key(kind, digest), json.dumps(header, sort_keys=True), body))
 
-    def put_rows(self, kind: str, digest: str, rows: Iterable[tuple[str, bytes]]) -> None:
-        """Queue claims' records under their content keys, tied to the file entry (of this
-        kind and content) they came from: they go when it goes."""
-        entry = _key(kind, digest)
-        self._rows.update((key, (entry, row)) for key, row in rows)
-
-    def get_rows(self, keys: Iterable[str]) -> dict[str, bytes]:
-        """The records stored under these keys; a record that does not hash to its key (damaged,
-        edited, from another version) is left out."""
-        return {
-            key: row
-            for key, row in self._select("row", "rows", list(dict.fromkeys(keys)))
-            if isinstance(row, bytes) and content_key(row) == key
-        }
-
     def put_group(self, key: str, body: bytes) -> None:
         """Queue a group's result under the hash of its inputs."""
         self._groups[key] = body
@@ -249,7 +233,7 @@ class Cache:
 
     def close(self, files_in_use: int = 0, groups_in_use: int = 0) -> None:
         """Write what was queued, mark what was used, prune to the bounds; silently on failure."""
-        queued = (self._pending, self._rows, self._groups, self._snapshots)
+        queued = (self._pending, self._groups, self._snapshots)
         if not any(queued) and not any(self._touched.values()):
             self._close_db()
             return
@@ -262,10 +246,6 @@ class Cache:
             db.executemany(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
                 [(key, header, body, now) for key, header, body in self._pending],
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO rows VALUES (?, ?, ?)",
-                [(key, entry, row) for key, (entry, row) in self._rows.items()],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)",
@@ -301,7 +281,6 @@ class Cache:
         self._pending.clear()
         for keys in self._touched.values():
             keys.clear()
-        self._rows.clear()
         self._groups.clear()
         self._snapshots.clear()
         self._close_db()
@@ -309,7 +288,6 @@ class Cache:
     def _prune(self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
         """Beyond its bound, a table loses what was least recently used - but never what was
         used within ``KEEP_FOR`` (another dataset's files, say), unless it holds ``HARD_CAP``."""
-        before = db.total_changes
         for table, bound in (
             ("entries", max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * files_in_use)),
             ("groups", max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * groups_in_use)),
@@ -324,8 +302,6 @@ class Cache:
                 )
             if held > HARD_CAP:
                 db.execute(f"DELETE FROM {table} WHERE key IN ({older})", (HARD_CAP,))  # noqa: S608
-        if db.total_changes > before:  # entries went: so do their rows
-            db.execute("DELETE FROM rows WHERE entry NOT IN (SELECT key FROM entries)")
 
     def _close_db(self) -> None:
         if self._db is not None:

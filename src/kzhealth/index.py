@@ -40,6 +40,7 @@ from kzhealth.loader import (
     _root,
     _store_index,
     claim_files,
+    encode_row,
     load_dataset,
     parse_key,
     shown_in,
@@ -119,7 +120,7 @@ def _whole_file_index(
     """The index of a file read whole: from its cache entry, else parsed (DataError if bad)."""
     loaded, entry = _load_bytes(path, display, "claims", cache, raw, digest)
     if entry is None:  # the whole file came from the cache, or there is no cache
-        entry = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)[0]
+        entry = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)
     found = _file_index(_entry_fields(digest, entry), path, display, loaded)
     assert found is not None, "an index made from a valid file has the right shape"
     return found
@@ -182,18 +183,19 @@ class DatasetIndex:
         return members
 
     def claims(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
-        """The claims at these (file, position) pairs: records stored by content key where the
-        cache holds them, else the file read whole (from its cache entry, or parsed)."""
+        """The claims at these (file, position) pairs, from their files' cache entries (only
+        the records asked for are built), else from the files read whole."""
         members = list(members)
-        wanted = [self.files[f].row(p) for f, p in members if self.files[f].loaded is None]
-        stored = self.cache.get_rows(wanted) if self.cache is not None and wanted else {}
+        unread = sorted({f for f, _ in members if self.files[f].loaded is None})
+        digests = [self.files[f].digest for f in unread]
+        entries = self.cache.get_many("claims", digests) if self.cache else [None] * len(unread)
+        rows = {f: _rows(e, self.files[f]) for f, e in zip(unread, entries, strict=True)}
         found = []
         for f, p in members:
             index = self.files[f]
             if index.loaded is None:
-                row = stored.get(index.row(p))
-                claim = _claim(row) if row is not None else None
-                if claim is not None and claim.id == index.id_list()[p]:
+                claim = _claim(rows.get(f), index, p)
+                if claim is not None:
                     found.append(claim)
                     continue
                 index.loaded = self._read_whole(index)
@@ -205,12 +207,26 @@ class DatasetIndex:
         if hashlib.sha256(raw).hexdigest() != index.digest:
             where = Location(index.display)
             raise DataError([Problem(where, "", "changed while kzhealth read it; run again")])
-        return _load_bytes(index.path, index.display, "claims", self.cache, raw, index.digest)[0]
+        # Parsed, not taken from the cache: its entry holds records the index did not sign.
+        return _load_bytes(
+            index.path, index.display, "claims", self.cache, raw, index.digest, parse=True
+        )[0]
 
 
-def _claim(row: bytes) -> Claim | None:
+def _rows(entry: Any, index: FileIndex) -> list[Any] | None:
+    records = entry.get("records") if isinstance(entry, dict) else None
+    return records if isinstance(records, list) and len(records) == index.count else None
+
+
+def _claim(rows: list[Any] | None, index: FileIndex, position: int) -> Claim | None:
+    """The claim from its file's cache entry, if it is the record the index signed."""
+    if rows is None:
+        return None
+    row = rows[position]
+    if content_key(encode_row(row).encode()) != index.row(position):
+        return None
     try:
-        return Claim.from_row(json.loads(row))
+        return Claim.from_row(row)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 

@@ -189,8 +189,8 @@ def _to_cache(loaded: _File, kind: str, rows: list[str] | None = None) -> bytes:
     return ('{"records":[' + records + "]," + _compact(rest)[1:]).encode()
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+encode_row = _compact  # a claim's row as the cache stores it, and as its content key hashes it
 
 
 def _encode_rows(loaded: _File) -> list[str]:
@@ -229,10 +229,18 @@ def _load_file(path: Path, display: str, kind: str, cache: Cache | None) -> _Fil
 
 
 def _load_bytes(
-    path: Path, display: str, kind: str, cache: Cache | None, raw: bytes, digest: str
+    path: Path,
+    display: str,
+    kind: str,
+    cache: Cache | None,
+    raw: bytes,
+    digest: str,
+    *,
+    parse: bool = False,
 ) -> tuple[_File, dict[str, Any] | None]:
-    """The file from the cache or parsed; with the index it stored when it had to parse."""
-    if cache is not None:
+    """The file from the cache (unless ``parse``) or parsed; with the index it stored when it
+    had to parse."""
+    if cache is not None and not parse:
         entry = cache.get(kind, digest)
         if entry is not None:
             loaded = _from_cache(entry, path, display, kind)
@@ -273,32 +281,28 @@ _KEY_SEP = "\x1f"  # ids, slugs, subjects and dimensions never contain it
 _MEASURES = {m.value: m for m in Measure}
 
 
-def _make_index(
-    loaded: _File, rows: list[str] | None = None
-) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-    """A claims file's index entry, and each claim's record with its content key."""
-    encoded = [row.encode() for row in (rows if rows is not None else _encode_rows(loaded))]
-    keys = [content_key(row) for row in encoded]
+def _make_index(loaded: _File, rows: list[str] | None = None) -> dict[str, Any]:
+    """A claims file's index entry: what cross-file checks and grouping need, and the content
+    key of each claim's record (see ``encode_row``)."""
+    encoded = rows if rows is not None else _encode_rows(loaded)
     refs = {f"{c.metric}\t{c.unit_info.family.value if c.measure.in_metric_unit else ''}": None
             for c in loaded.records}  # fmt: skip
     # Lists of short strings as one string each: a tenth of the time to decode.
-    index = {
+    return {
         "source": loaded.source,
         "ids": "\n".join(c.id for c in loaded.records),
-        "rows": "".join(keys),
+        "rows": "".join(content_key(row.encode()) for row in encoded),
         "refs": "\n".join(refs),
         "groups": "\n".join(key_text(group_key(c)) if c.compared else "" for c in loaded.records),
     }
-    return index, list(zip(keys, encoded, strict=True))
 
 
 def _store_index(
     cache: Cache, digest: str, loaded: _File, rows: list[str] | None = None
 ) -> dict[str, Any]:
-    """Queue the file's index, and each claim's record under its content key."""
-    index, records = _make_index(loaded, rows)
+    """Queue the file's index entry."""
+    index = _make_index(loaded, rows)
     cache.put("index", digest, index)
-    cache.put_rows("claims", digest, records)
     return index
 
 
