@@ -20,7 +20,9 @@ file and a rename, took seven times longer than the database. SQLite also brings
 and locking between concurrent runs. Entry bodies are JSON: data only (``pickle`` would execute
 code from a tampered cache), with C encoders and decoders.
 
-Safety: an entry's key is a hash of kzhealth's version, the format, the kind of file and the
+Safety: a write is one transaction (atomic against a crash of kzhealth; the database is not
+synced to disk, so a power cut may corrupt it - then it is discarded like any damaged one). An
+entry's key is a hash of kzhealth's version, the format, the kind of file and the
 file's sha256; its header repeats those and the sha256 of its body. Anything that does not match -
 a truncated, corrupted or hand-edited entry, one from another version, a database that is not a
 database - is ignored and computed again, never an error and never wrong data. Group results
@@ -127,8 +129,10 @@ class Cache:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            # A rollback journal writes a cold run's ~200 MB once (WAL writes it twice), and no
+            # fsync: a cache may be lost in a power cut, never trusted wrongly (see Safety).
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA synchronous=OFF")
             for table in _TABLES:
                 db.execute(table)
         except sqlite3.DatabaseError:  # not a database (garbage, truncated): start afresh

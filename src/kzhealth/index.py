@@ -34,6 +34,7 @@ from kzhealth.engine import GroupKey
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.loader import (
     _File,
+    _from_cache,
     _load_bytes,
     _load_tables,
     _make_index,
@@ -115,13 +116,18 @@ def _entry_fields(digest: str, entry: Any) -> Any:
 
 
 def _whole_file_index(
-    path: Path, display: str, cache: Cache | None, raw: bytes, digest: str
+    path: Path, display: str, cache: Cache | None, raw: bytes, digest: str, entry: Any = None
 ) -> FileIndex:
-    """The index of a file read whole: from its cache entry, else parsed (DataError if bad)."""
-    loaded, entry = _load_bytes(path, display, "claims", cache, raw, digest)
-    if entry is None:  # the whole file came from the cache, or there is no cache
-        entry = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)
-    found = _file_index(_entry_fields(digest, entry), path, display, loaded)
+    """The index of a file read whole: from its cache ``entry`` (fetched by the caller), else
+    parsed (DataError if bad)."""
+    loaded = _from_cache(entry, path, display, "claims") if entry is not None else None
+    if loaded is None:
+        loaded, index = _load_bytes(path, display, "claims", cache, raw, digest, parse=True)
+    else:
+        index = None
+    if index is None:  # from the cache entry, or there is no cache
+        index = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)
+    found = _file_index(_entry_fields(digest, index), path, display, loaded)
     assert found is not None, "an index made from a valid file has the right shape"
     return found
 
@@ -437,13 +443,14 @@ def _indexes(
     for n, entry in zip(missing, entries or [None] * len(missing), strict=True):
         path, display, raw, digest = read[n]
         files[n] = _file_index(_entry_fields(digest, entry), path, display) if entry else None
-    for n in missing:
-        if files[n] is None:
-            path, display, raw, digest = read[n]
-            try:
-                files[n] = _whole_file_index(path, display, cache, raw, digest)
-            except DataError as exc:
-                raise _unreadable(root, cache, exc) from None
+    unindexed = [n for n in missing if files[n] is None]
+    whole = cache.get_many("claims", [read[n][3] for n in unindexed]) if cache else []
+    for n, entry in zip(unindexed, whole or [None] * len(unindexed), strict=True):
+        path, display, raw, digest = read[n]
+        try:
+            files[n] = _whole_file_index(path, display, cache, raw, digest, entry)
+        except DataError as exc:
+            raise _unreadable(root, cache, exc) from None
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing

@@ -24,17 +24,25 @@ from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, 
 Piece = tuple[tuple[int, int, str, str, str], ConflictKind, memoryview]
 
 
-def _encode(index: DatasetIndex, group: Group) -> bytes:
-    """Compare one group's claims; its conflicts' header line and JSON."""
+def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
+    """Compare one group's claims: its stored form (a header line, then each conflict's JSON)
+    and its pieces."""
     encoded: dict[str, str] = {}
     header: list[str] = []
-    pieces: list[bytes] = []
+    found: list[Piece] = []
     for conflict in classify(group.key, index.claims(index.members(group))):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
-        pieces.append(piece)
-    return ";".join(header).encode() + b"\n" + b"".join(pieces)
+        found.append(
+            (
+                order(conflict.severity, conflict.kind, group.key, first),
+                conflict.kind,
+                memoryview(piece),
+            )
+        )
+    body = ";".join(header).encode() + b"\n" + b"".join(bytes(p) for _, _, p in found)
+    return body, found
 
 
 def _decode(key: GroupKey, body: bytes) -> list[Piece] | None:
@@ -73,11 +81,9 @@ def conflicts_json(
         body = stored.get(group.signature)
         pieces = _decode(group.key, body) if body is not None else None
         if pieces is None:
-            body = _encode(index, group)  # may correct the signature of damaged members
+            body, pieces = _encode(index, group)  # may correct a damaged member list's signature
             if cache is not None:
                 cache.put_group(group.signature, body)
-            pieces = _decode(group.key, body)
-            assert pieces is not None, "a result just encoded decodes"
         found.extend(pieces)
     if cache is not None:
         cache.close(files_in_use=2 * len(index.files) + 2, groups_in_use=len(index.groups))
