@@ -85,7 +85,8 @@ def _header(kind: str, digest: str) -> dict[str, Any]:
 
 
 def _key(kind: str, digest: str) -> str:
-    return hashlib.sha256(json.dumps(_header(kind, digest), sort_keys=True).encode()).hexdigest()
+    """An entry's key: a hash of what its header names (format, version, kind, file)."""
+    return hashlib.sha256(f"{FORMAT}\n{__version__}\n{kind}\n{digest}".encode()).hexdigest()
 
 
 KEY_SIZE = 32  # hex digits of a content key: 128 bits, ample for a cache's few million items

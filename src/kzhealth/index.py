@@ -3,7 +3,7 @@
 ``load_index`` gives what ``loader.load_dataset`` checks, without building every claim:
 
 1. each claims file's *index* (ids, references, each claim's group key and the content key of
-   its record; see ``loader._make_index``), cached per file content like the file itself;
+   its record; see ``loader.make_index``), cached per file content like the file itself;
 2. the *groups* of comparable claims merged from those indexes, each with a *signature*: a hash
    of its key, its members' records in the dataset's order, and what their records show of their
    source and metric. The report caches each group's conflicts under its signature;
@@ -33,18 +33,18 @@ from kzhealth.cache import FORMAT, KEY_SIZE, content_key
 from kzhealth.engine import GroupKey
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.loader import (
-    _File,
-    _from_cache,
-    _load_bytes,
-    _load_tables,
-    _make_index,
-    _root,
-    _store_index,
+    LoadedFile,
+    check_folder,
     claim_files,
     encode_row,
+    file_from_entry,
+    load_bytes,
     load_dataset,
+    load_tables,
+    make_index,
     parse_key,
     shown_in,
+    store_index,
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
@@ -70,7 +70,7 @@ class FileIndex:
     rows: str  # each claim's record's content key (cache.content_key)
     refs: str  # lines "metric<TAB>unit family it needs" (empty when none), as the claims use them
     groups: str  # each claim's group key (loader.key_text); "" when it is not compared
-    loaded: _File | None = field(default=None, repr=False)  # when read whole in this run
+    loaded: LoadedFile | None = field(default=None, repr=False)  # when read whole in this run
     _texts: list[str] | None = field(default=None, repr=False)
 
     @property
@@ -93,7 +93,7 @@ class FileIndex:
 
 
 def _file_index(
-    values: Any, path: Path, display: str, loaded: _File | None = None
+    values: Any, path: Path, display: str, loaded: LoadedFile | None = None
 ) -> FileIndex | None:
     """A FileIndex from ``fields()`` as stored, or None when they are not what kzhealth writes.
     Group keys are checked where they are used (``_groups``)."""
@@ -120,13 +120,13 @@ def _whole_file_index(
 ) -> FileIndex:
     """The index of a file read whole: from its cache ``entry`` (fetched by the caller), else
     parsed (DataError if bad)."""
-    loaded = _from_cache(entry, path, display, "claims") if entry is not None else None
+    loaded = file_from_entry(entry, path, display, "claims") if entry is not None else None
     if loaded is None:
-        loaded, index = _load_bytes(path, display, "claims", cache, raw, digest, parse=True)
+        loaded, index = load_bytes(path, display, "claims", cache, raw, digest, parse=True)
     else:
         index = None
     if index is None:  # from the cache entry, or there is no cache
-        index = _store_index(cache, digest, loaded) if cache is not None else _make_index(loaded)
+        index = store_index(cache, digest, loaded) if cache is not None else make_index(loaded)
     found = _file_index(_entry_fields(digest, index), path, display, loaded)
     assert found is not None, "an index made from a valid file has the right shape"
     return found
@@ -208,13 +208,13 @@ class DatasetIndex:
             found.append(index.loaded.records[p])
         return found
 
-    def _read_whole(self, index: FileIndex) -> _File:
+    def _read_whole(self, index: FileIndex) -> LoadedFile:
         raw = read_bytes(index.path, index.display)
         if hashlib.sha256(raw).hexdigest() != index.digest:
             where = Location(index.display)
             raise DataError([Problem(where, "", "changed while kzhealth read it; run again")])
         # Parsed, not taken from the cache: its entry holds records the index did not sign.
-        return _load_bytes(
+        return load_bytes(
             index.path, index.display, "claims", self.cache, raw, index.digest, parse=True
         )[0]
 
@@ -485,8 +485,8 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     The cache is left open for the caller (the report) to use and close.
     """
     problems: list[Problem] = []
-    shown = _root(root)
-    tables = _load_tables(root, shown, cache, problems)
+    shown = check_folder(root)
+    tables = load_tables(root, shown, cache, problems)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
     read = _read(root, shown, cache)

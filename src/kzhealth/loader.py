@@ -50,7 +50,7 @@ class Dataset:
 
 
 @dataclass
-class _File:
+class LoadedFile:
     """What one valid file holds: records and where each starts (line, column)."""
 
     path: Path
@@ -124,7 +124,7 @@ def _inject_source(yf: YamlFile, problems: list[Problem]) -> None:
         claim["source"] = source if isinstance(source, str) else "-"
 
 
-def _parse(path: Path, display: str, raw: bytes, kind: str) -> _File:
+def _parse(path: Path, display: str, raw: bytes, kind: str) -> LoadedFile:
     """Parse and validate one file into records; DataError with every problem otherwise."""
     from pydantic import ValidationError  # noqa: PLC0415
 
@@ -148,7 +148,7 @@ def _parse(path: Path, display: str, raw: bytes, kind: str) -> _File:
     if problems:
         raise DataError(problems)
     items = parsed.claims if kind == "claims" else getattr(parsed, kind)
-    loaded = _File(
+    loaded = LoadedFile(
         path,
         display,
         [item.record() for item in items],
@@ -173,7 +173,7 @@ def _mark(location: Location) -> Mark:
 _RECORDS: dict[str, Any] = {"sources": Source, "metrics": Metric, "claims": Claim}
 
 
-def _to_cache(loaded: _File, kind: str, rows: list[str] | None = None) -> bytes:
+def _to_cache(loaded: LoadedFile, kind: str, rows: list[str] | None = None) -> bytes:
     """The entry's JSON. Claims are rows in FIELDS order (a third less to store and read),
     encoded once: ``rows`` as ``_encode_rows`` made them for the index too."""
     rest = {
@@ -193,11 +193,11 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 encode_row = _compact  # a claim's row as the cache stores it, and as its content key hashes it
 
 
-def _encode_rows(loaded: _File) -> list[str]:
+def _encode_rows(loaded: LoadedFile) -> list[str]:
     return [_compact(claim.to_row()) for claim in loaded.records]
 
 
-def _from_cache(entry: Any, path: Path, display: str, kind: str) -> _File | None:
+def file_from_entry(entry: Any, path: Path, display: str, kind: str) -> LoadedFile | None:
     """Records rebuilt from a verified entry, or None when its shape is wrong (re-parse)."""
     try:
         make = Claim.from_row if kind == "claims" else _RECORDS[kind].from_dict
@@ -208,7 +208,7 @@ def _from_cache(entry: Any, path: Path, display: str, kind: str) -> _File | None
         line, col = entry["source_mark"]
         if len(marks) != len(records) or len(ignored_marks) != len(ignored):
             return None
-        return _File(
+        return LoadedFile(
             path,
             display,
             records,
@@ -222,13 +222,13 @@ def _from_cache(entry: Any, path: Path, display: str, kind: str) -> _File | None
         return None
 
 
-def _load_file(path: Path, display: str, kind: str, cache: Cache | None) -> _File:
+def _load_file(path: Path, display: str, kind: str, cache: Cache | None) -> LoadedFile:
     raw = read_bytes(path, display)
     digest = hashlib.sha256(raw).hexdigest() if cache is not None else ""
-    return _load_bytes(path, display, kind, cache, raw, digest)[0]
+    return load_bytes(path, display, kind, cache, raw, digest)[0]
 
 
-def _load_bytes(
+def load_bytes(
     path: Path,
     display: str,
     kind: str,
@@ -237,13 +237,13 @@ def _load_bytes(
     digest: str,
     *,
     parse: bool = False,
-) -> tuple[_File, dict[str, Any] | None]:
+) -> tuple[LoadedFile, dict[str, Any] | None]:
     """The file from the cache (unless ``parse``) or parsed; with the index it stored when it
     had to parse."""
     if cache is not None and not parse:
         entry = cache.get(kind, digest)
         if entry is not None:
-            loaded = _from_cache(entry, path, display, kind)
+            loaded = file_from_entry(entry, path, display, kind)
             if loaded is not None:
                 return loaded, None
     loaded = _parse(path, display, raw, kind)
@@ -254,7 +254,7 @@ def _load_bytes(
         return loaded, None
     rows = _encode_rows(loaded)
     cache.put_encoded(kind, digest, _to_cache(loaded, kind, rows))
-    return loaded, _store_index(cache, digest, loaded, rows)
+    return loaded, store_index(cache, digest, loaded, rows)
 
 
 # --- a claims file's index: what cross-file checks and grouping need, and no more ---------
@@ -281,7 +281,7 @@ _KEY_SEP = "\x1f"  # ids, slugs, subjects and dimensions never contain it
 _MEASURES = {m.value: m for m in Measure}
 
 
-def _make_index(loaded: _File, rows: list[str] | None = None) -> dict[str, Any]:
+def make_index(loaded: LoadedFile, rows: list[str] | None = None) -> dict[str, Any]:
     """A claims file's index entry: what cross-file checks and grouping need, and the content
     key of each claim's record (see ``encode_row``)."""
     encoded = rows if rows is not None else _encode_rows(loaded)
@@ -297,11 +297,11 @@ def _make_index(loaded: _File, rows: list[str] | None = None) -> dict[str, Any]:
     }
 
 
-def _store_index(
-    cache: Cache, digest: str, loaded: _File, rows: list[str] | None = None
+def store_index(
+    cache: Cache, digest: str, loaded: LoadedFile, rows: list[str] | None = None
 ) -> dict[str, Any]:
     """Queue the file's index entry."""
-    index = _make_index(loaded, rows)
+    index = make_index(loaded, rows)
     cache.put("index", digest, index)
     return index
 
@@ -349,7 +349,7 @@ def _unknown(what: str, value: str, known: dict[str, Any]) -> str:
 
 
 def _check_claims(
-    loaded: _File, sources: dict[str, Source] | None, metrics: dict[str, Metric] | None
+    loaded: LoadedFile, sources: dict[str, Source] | None, metrics: dict[str, Metric] | None
 ) -> list[Problem]:
     """References and units that depend on other files: checked on every run. ``None`` is a
     table whose file failed: its problems are reported already, so nothing is checked against it.
@@ -376,7 +376,7 @@ def _check_claims(
 
 
 @dataclass
-class _Tables:
+class FolderTables:
     """sources.yaml and metrics.yaml (None where the file failed), and where each source is."""
 
     sources: dict[str, Source] | None
@@ -384,7 +384,8 @@ class _Tables:
     source_where: dict[str, Location]
 
 
-def _root(root: Path) -> str:
+def check_folder(root: Path) -> str:
+    """The folder as messages show it; DataError if it is missing or not a folder."""
     shown = display_path(root)
     if not root.exists():
         raise DataError([Problem(Location(shown), "", "claims folder not found")])
@@ -393,7 +394,10 @@ def _root(root: Path) -> str:
     return shown
 
 
-def _load_tables(root: Path, shown: str, cache: Cache | None, problems: list[Problem]) -> _Tables:
+def load_tables(
+    root: Path, shown: str, cache: Cache | None, problems: list[Problem]
+) -> FolderTables:
+    """sources.yaml and metrics.yaml, their problems (and duplicate ids) added to ``problems``."""
     found: dict[str, dict[str, Any] | None] = {}
     source_where: dict[str, Location] = {}
     for name, kind in ((SOURCES_FILE, "sources"), (METRICS_FILE, "metrics")):
@@ -411,14 +415,14 @@ def _load_tables(root: Path, shown: str, cache: Cache | None, problems: list[Pro
         found[kind] = {r.id: r for r in loaded.records}
         if kind == "sources":
             source_where = located
-    return _Tables(found["sources"], found["metrics"], source_where)
+    return FolderTables(found["sources"], found["metrics"], source_where)
 
 
 def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
     """Load and cross-check a claims folder; every problem is collected before raising."""
     problems: list[Problem] = []
-    shown = _root(root)
-    tables = _load_tables(root, shown, cache, problems)
+    shown = check_folder(root)
+    tables = load_tables(root, shown, cache, problems)
 
     files = claim_files(root)
     display = shown_in(shown)
