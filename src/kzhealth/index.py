@@ -38,6 +38,7 @@ from kzhealth.loader import (
     claim_files,
     encode_row,
     file_from_entry,
+    key_metric,
     load_bytes,
     load_dataset,
     load_tables,
@@ -253,7 +254,7 @@ class _Signer:
         self.metrics = {name: json.dumps(metric_details(m)) for name, m in metrics.items()}
 
     def metric(self, text: str) -> str:
-        return self.metrics.get(text.partition("\x1f")[0], "null")
+        return self.metrics.get(key_metric(text), "null")
 
     def sign(self, text: str, members: list[tuple[int, int]]) -> str:
         files, details = self.files, self.details
@@ -470,7 +471,7 @@ def _merged(
     metrics = {m for m, d in snapshot.metrics.items() if signer.metrics.get(m) != d}
     metrics.update(m for m in signer.metrics if m not in snapshot.metrics)
     texts = snapshot.merged.texts
-    extra = {t for t in texts if t.partition("\x1f")[0] in metrics} if metrics else set()
+    extra = {t for t in texts if key_metric(t) in metrics} if metrics else set()
     try:
         merged = _merge_delta(files, old, snapshot.merged, sorted(changed), signer, extra)
     except (ValueError, IndexError):

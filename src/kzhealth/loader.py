@@ -265,6 +265,11 @@ def key_text(key: GroupKey) -> str:
     return _KEY_SEP.join((*key[:5], "1" if key.goal else "0"))
 
 
+def key_metric(text: str) -> str:
+    """The metric of a group key written by ``key_text``."""
+    return text.partition(_KEY_SEP)[0]
+
+
 def parse_key(text: str) -> GroupKey | None:
     """The inverse of ``key_text``; None for text it never writes."""
     parts = text.split(_KEY_SEP)
