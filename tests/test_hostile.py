@@ -289,12 +289,12 @@ def test_table_output_to_file_is_plain_text(claims_dir: Path, tmp_path: Path) ->
     assert "\x1b" not in text
 
 
-def test_claims_yaml_is_never_overwritten(claims_dir: Path) -> None:
+@pytest.mark.parametrize("command", [("list",), ("conflicts", "-f", "json")])
+def test_claims_yaml_is_never_overwritten(claims_dir: Path, command: tuple[str, ...]) -> None:
     """Even with --force, kzhealth will not write over a curator's YAML."""
     before = (claims_dir / "alpha.yaml").read_bytes()
-    result = run(
-        "list", "--claims", str(claims_dir), "-o", str(claims_dir / "alpha.yaml"), "--force"
-    )
+    target = str(claims_dir / "alpha.yaml")
+    result = run(*command, "--claims", str(claims_dir), "-o", target, "--force")
     assert result.exit_code == 2
     assert "never rewrites a curator's YAML" in result.stderr
     assert (claims_dir / "alpha.yaml").read_bytes() == before

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run
+from helpers import claim, run, write_dataset
 from kzhealth.cache import DATABASE, Cache
 from kzhealth.index import load_index
 from kzhealth.report import conflicts_json
@@ -269,3 +269,30 @@ def test_snapshot_is_per_folder(folder: Path, tmp_path: Path) -> None:
     _qualifier(other)
     _source_title(folder)
     assert same_as_from_scratch(folder, cache_dir) != same_as_from_scratch(other, cache_dir)
+
+
+EDGE_FOLDERS: dict[str, dict[str, list[dict[str, object]]]] = {
+    "no_claims_files": {},
+    "empty_claims_file": {"src-a": []},
+    "one_claim": {"src-a": [claim("a1")]},
+    "deprecated_only": {
+        "src-a": [claim("a1", rank="deprecated", reason="superseded")],
+        "src-b": [claim("b1", rank="deprecated", reason="superseded", value="-26.3")],
+    },
+    "a_conflict_and_a_deprecated": {
+        "src-a": [claim("a1"), claim("a2", rank="deprecated", reason="superseded")],
+        "src-b": [claim("b1", period="2024")],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_FOLDERS))
+def test_small_and_empty_folders(tmp_path: Path, name: str) -> None:
+    root = write_dataset(tmp_path / "claims", EDGE_FOLDERS[name])
+    if name == "no_claims_files":
+        (root / "sources.yaml").write_text("sources: []\n", "utf-8")
+    cache_dir = tmp_path / "cache"
+    cold = same_as_from_scratch(root, cache_dir)
+    assert cold[0] == 0, cold[2]
+    assert same_as_from_scratch(root, cache_dir) == cold
+    assert ('"kind": "recycled"' in cold[1]) == (name == "a_conflict_and_a_deprecated")
