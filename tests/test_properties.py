@@ -1,4 +1,5 @@
-"""Property-based tests: whatever the input, the loader loads it or raises DataError."""
+"""Property-based tests: whatever the input, the loader loads it or raises DataError; whatever
+the edits, the conflicts report from the cache is the report computed from scratch."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import claim, metric, source, write_dataset
+from kzhealth.cache import Cache
+from kzhealth.engine import find_conflicts
 from kzhealth.errors import DataError
+from kzhealth.index import load_index
 from kzhealth.loader import load_dataset
 from kzhealth.ranges import Qualifier, figure_range, parse_value
+from kzhealth.render import jsonfmt
+from kzhealth.report import conflicts_json
 from kzhealth.yamlsource import parse_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,3 +128,85 @@ def test_every_figure_lies_in_or_at_the_edge_of_its_range(
     lo, hi = parse_value(str(number))
     r = figure_range(lo, hi, qualifier)
     assert r.lo <= lo <= r.hi
+
+
+# --- the conflicts report from the cache, through any sequence of edits -----------------------
+
+edits = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["value", "period", "qualifier", "status", "drop", "move", "add", "remove_file",
+             "source_short", "metric_topic"]
+        ),
+        st.integers(min_value=0, max_value=10_000),
+    ),
+    min_size=1,
+    max_size=6,
+)  # fmt: skip
+VALUES = ["-20.2", "-26.3", "-12", "8.4", "-20.2..-19"]
+PERIODS = ["2024", "2025", "2025-H1", "2025-01/2025-09", "unstated"]
+
+
+def _apply(folder: dict[str, list[dict[str, Any]]], edit: tuple[str, int], n: int) -> None:
+    """One curator's edit of the folder's claims, by kind, at a position picked by ``n``."""
+    kind, pick = edit
+    files = sorted(folder)
+    name = files[pick % len(files)]
+    items = folder[name]
+    item = items[pick % len(items)] if items else None
+    if kind == "value" and item:
+        item["value"] = VALUES[pick % len(VALUES)]
+        item["qualifier"] = "exact"
+    elif kind == "period" and item:
+        item["period"] = PERIODS[pick % len(PERIODS)]
+    elif kind == "qualifier" and item and ".." not in item["value"]:
+        item["qualifier"] = ["exact", "about", "nearly", "more_than"][pick % 4]
+    elif kind == "status" and item:
+        item["status"] = ["reported", "target"][pick % 2]
+    elif kind == "drop" and item:
+        items.remove(item)
+    elif kind == "move" and item and len(files) > 1:
+        items.remove(item)
+        folder[files[(pick + 1) % len(files)]].append(item)
+    elif kind == "add":
+        items.append(claim(f"n{n}", value=VALUES[pick % len(VALUES)]))
+    elif kind == "remove_file" and len(files) > 1:
+        del folder[name]
+
+
+def _write(root: Path, folder: dict[str, list[dict[str, Any]]], edit: tuple[str, int]) -> None:
+    kind, pick = edit
+    shorts = {"src-a": "A", "src-b": "B", "src-c": "C"}
+    if kind == "source_short":
+        shorts["src-b"] = f"B{pick % 3}"
+    topic = ["health_outcomes", "pharma"][pick % 2] if kind == "metric_topic" else None
+    for stale in root.glob("src-*.yaml"):
+        if stale.stem not in folder:
+            stale.unlink()
+    write_dataset(
+        root,
+        folder,
+        sources=[source(sid, short=short) for sid, short in shorts.items()],
+        metrics=[metric(topic=topic) if topic else metric()],
+    )
+
+
+@given(edits)
+@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+def test_cached_report_follows_any_edits(steps: list[tuple[str, int]]) -> None:
+    """After every edit, the report from the cache is the report computed from scratch."""
+    folder: dict[str, list[dict[str, Any]]] = {
+        "src-a": [claim("a1"), claim("a2", period="2024"), claim("a3", value="-26.3")],
+        "src-b": [claim("b1", period="2025-H1"), claim("b2", value="-12", period="2024")],
+        "src-c": [claim("c1", period="unstated"), claim("c2", value="8.4")],
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        root, cache_dir = Path(tmp) / "claims", Path(tmp) / "cache"
+        _write(root, folder, ("start", 0))
+        for n, step in enumerate([("start", 0), *steps]):
+            _apply(folder, step, n)
+            _write(root, folder, step)
+            dataset = load_dataset(root)
+            expected = jsonfmt.conflicts(dataset, find_conflicts(dataset.claims)).encode()
+            index = load_index(root, Cache(cache_dir))
+            assert b"".join(conflicts_json(index)) == expected, (n, step)
