@@ -40,6 +40,11 @@ def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
     return join_conflicts(conflict_json(dataset, c, encoded) for c in items)
 
 
+# json.dumps(value, ensure_ascii=False), without building an encoder per call (this runs twice
+# per conflict, 250,000 times for 100,000 claims).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def conflict_json(tables: Tables, conflict: Conflict, encoded: dict[str, str]) -> str:
     """One conflict as ``json.dumps`` writes it inside the report. A claim met in several
     conflicts is encoded once: ``encoded`` keeps each claim's JSON by id."""
@@ -47,9 +52,9 @@ def conflict_json(tables: Tables, conflict: Conflict, encoded: dict[str, str]) -
     for claim in conflict.claims:
         text = encoded.get(claim.id)
         if text is None:
-            text = encoded[claim.id] = json.dumps(claim_record(tables, claim), ensure_ascii=False)
+            text = encoded[claim.id] = _encode(claim_record(tables, claim))
         members.append(text)
-    head = json.dumps(conflict_record(tables, conflict, with_claims=False), ensure_ascii=False)
+    head = _encode(conflict_record(tables, conflict, with_claims=False))
     return f'{head[:-1]}, "claims": [{", ".join(members)}]}}'
 
 
