@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import claim, write_dataset
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
 from kzhealth.periods import parse_period
@@ -121,3 +122,12 @@ def test_shipped_dataset_loads() -> None:
     dataset = load_dataset(Path(__file__).parents[1] / "claims")
     assert len(dataset.sources) == 5
     assert {c.subject for c in dataset.claims if c.source == "kg-moh-2025-results"} == {"KG"}
+
+
+def test_an_empty_metrics_file_leaves_no_claim_unchecked(tmp_path: Path) -> None:
+    """`metrics: []` is a valid file that defines no metric: every claim's metric is unknown
+    (only a metrics.yaml that failed to load skips the check, its own problems being shown)."""
+    root = write_dataset(tmp_path / "claims", {"src-a": [claim("a1")]})
+    (root / "metrics.yaml").write_text("metrics: []\n", "utf-8")
+    with pytest.raises(DataError, match="metric: unknown metric 'infant_mortality_rate'"):
+        load_dataset(root)

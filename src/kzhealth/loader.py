@@ -450,7 +450,7 @@ def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
 
     where = _unique(ids, "claim", problems)
     if cache is not None:
-        cache.close(files_in_use=len(files) + 2)
+        cache.close(files_in_use=2 * len(files) + 2)  # an entry and an index per claims file
     if problems:
         raise DataError(problems)
     sources, metrics = tables.sources or {}, tables.metrics or {}
