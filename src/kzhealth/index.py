@@ -194,8 +194,9 @@ class DatasetIndex:
         the records asked for are built), else from the files read whole."""
         members = list(members)
         unread = sorted({f for f, _ in members if self.files[f].loaded is None})
-        digests = [self.files[f].digest for f in unread]
-        entries = self.cache.get_many("claims", digests) if self.cache else [None] * len(unread)
+        entries: list[Any] = [None] * len(unread)
+        if self.cache is not None and unread:  # none in a cold run: every file was read whole
+            entries = self.cache.get_many("claims", [self.files[f].digest for f in unread])
         rows = {f: _rows(e, self.files[f]) for f, e in zip(unread, entries, strict=True)}
         found = []
         for f, p in members:
@@ -253,12 +254,25 @@ class _Signer:
         ]
         self.metrics = {name: json.dumps(metric_details(m)) for name, m in metrics.items()}
 
+        self._tokens: dict[int, list[str]] = {}
+
     def metric(self, text: str) -> str:
         return self.metrics.get(key_metric(text), "null")
 
+    def _token(self, f: int) -> list[str]:
+        """Each claim of file ``f`` as it enters a signature: its content key and its source's
+        details (made once per file)."""
+        found = self._tokens.get(f)
+        if found is None:
+            rows, details = self.files[f].rows, self.details[f]
+            found = self._tokens[f] = [
+                rows[at : at + KEY_SIZE] + details for at in range(0, len(rows), KEY_SIZE)
+            ]
+        return found
+
     def sign(self, text: str, members: list[tuple[int, int]]) -> str:
-        files, details = self.files, self.details
-        parts = [text, self.metric(text), *(files[f].row(p) + details[f] for f, p in members)]
+        token = self._token
+        parts = [text, self.metric(text), *(token(f)[p] for f, p in members)]
         return content_key(_SEPARATOR.join(parts).encode())
 
 
