@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from helpers import explain, run
-from kzhealth import yamlsource
+from kzhealth import files, yamlsource
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
 
@@ -110,7 +110,7 @@ def test_file_over_the_size_limit_is_refused(
     claims_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file larger than the limit is refused before it is read (limit lowered for the test)."""
-    monkeypatch.setattr(yamlsource, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1024)
     (claims_dir / "beta.yaml").write_text("source: beta\nclaims: []\n" + "# pad\n" * 400, "utf-8")
     code, stderr = located(claims_dir)
     assert code == 2

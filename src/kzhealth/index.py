@@ -32,6 +32,7 @@ from kzhealth import __version__
 from kzhealth.cache import FORMAT, KEY_SIZE, content_key
 from kzhealth.engine import GroupKey
 from kzhealth.errors import DataError, Location, Problem, display_path
+from kzhealth.files import read_bytes
 from kzhealth.loader import (
     LoadedFile,
     check_folder,
@@ -49,7 +50,6 @@ from kzhealth.loader import (
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
-from kzhealth.yamlsource import read_bytes
 
 if TYPE_CHECKING:
     from kzhealth.cache import Cache

@@ -23,14 +23,15 @@ from typing import TYPE_CHECKING, Any
 from kzhealth.cache import content_key
 from kzhealth.engine import GroupKey, group_key
 from kzhealth.errors import DataError, Location, Problem, display_path
+from kzhealth.files import read_bytes
 from kzhealth.model import Claim, Ignored, Measure, Metric, Source
 from kzhealth.units import DIMENSIONS
-from kzhealth.yamlsource import Mark, YamlFile, parse_bytes, read_bytes
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
     from kzhealth.cache import Cache
+    from kzhealth.yamlsource import Mark, YamlFile
 
 SOURCES_FILE = "sources.yaml"
 METRICS_FILE = "metrics.yaml"
@@ -70,6 +71,8 @@ class LoadedFile:
         """The exact position of a field: the file is parsed again (once, however many errors
         it has), which only errors need."""
         if self.parsed is None:
+            from kzhealth.yamlsource import parse_bytes  # noqa: PLC0415 - only to locate errors
+
             try:
                 self.parsed = parse_bytes(read_bytes(self.path, self.display), self.display)
             except DataError:
@@ -129,6 +132,7 @@ def _parse(path: Path, display: str, raw: bytes, kind: str) -> LoadedFile:
     from pydantic import ValidationError  # noqa: PLC0415
 
     from kzhealth import schema  # noqa: PLC0415
+    from kzhealth.yamlsource import parse_bytes  # noqa: PLC0415 - only to parse
 
     yf = parse_bytes(raw, display)
     models: dict[str, type[BaseModel]] = {
