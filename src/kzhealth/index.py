@@ -253,7 +253,6 @@ class _Signer:
             json.dumps(source_details(sources.get(f.source)), ensure_ascii=False) for f in files
         ]
         self.metrics = {name: json.dumps(metric_details(m)) for name, m in metrics.items()}
-
         self._tokens: dict[int, list[str]] = {}
 
     def metric(self, text: str) -> str:
