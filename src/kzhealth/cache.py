@@ -93,7 +93,8 @@ KEY_SIZE = 32  # hex digits of a content key: 128 bits, ample for a cache's few 
 
 
 def content_key(data: bytes) -> str:
-    """The key of a row or group: a hash of kzhealth's version, the format and the content."""
+    """A content key (a claim's record, a group's inputs): a hash of kzhealth's version, the
+    format and the content."""
     return hashlib.sha256(SALT + data).hexdigest()[:KEY_SIZE]
 
 
@@ -103,7 +104,8 @@ def _batches(keys: list[str]) -> Iterable[list[str]]:
 
 
 class Cache:
-    """Entries in one SQLite file; every method tolerates a missing, locked or corrupt cache."""
+    """Entries, group results and snapshots in one SQLite file; every method tolerates a
+    missing, locked or corrupt cache, and writes wait for ``close``."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -9,8 +9,9 @@ inputs it was computed from. Changed groups are compared again from their claims
 report is then the conflicts of every group in the engine's order, byte for byte what
 ``render.jsonfmt.conflicts`` writes for the whole dataset.
 
-A stored group result is a JSON header line, ``[[severity, kind, first claim id, bytes], ...]``,
-then each conflict's JSON back to back, so a warm run decodes no conflict at all.
+A stored group result is a header line, ``severity kind first-claim-id bytes`` per conflict
+joined by ``;``, then each conflict's JSON back to back: a warm run decodes no conflict, it
+only puts them in order.
 """
 
 from __future__ import annotations
@@ -29,20 +30,16 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
     and its pieces."""
     encoded: dict[str, str] = {}
     header: list[str] = []
+    pieces: list[bytes] = []
     found: list[Piece] = []
     for conflict in classify(group.key, index.claims(index.members(group))):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
-        found.append(
-            (
-                order(conflict.severity, conflict.kind, group.key, first),
-                conflict.kind,
-                memoryview(piece),
-            )
-        )
-    body = ";".join(header).encode() + b"\n" + b"".join(bytes(p) for _, _, p in found)
-    return body, found
+        pieces.append(piece)
+        where = order(conflict.severity, conflict.kind, group.key, first)
+        found.append((where, conflict.kind, memoryview(piece)))
+    return ";".join(header).encode() + b"\n" + b"".join(pieces), found
 
 
 def _decode(key: GroupKey, body: bytes) -> list[Piece] | None:
