@@ -514,7 +514,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     update = _merged(files, signer, snapshot, old, edited) if snapshot and old else None
     merged, rewrite = update if update is not None else (_merge_all(files, signer), True)
     groups = _groups(merged)
-    if groups is None and not rewrite:  # the snapshot held a key kzhealth never writes
+    if groups is None and update is not None:  # the snapshot held a key kzhealth never writes
         merged, rewrite = _merge_all(files, signer), True
         groups = _groups(merged)
     if groups is None:  # so did a file's index entry: every file is read whole
