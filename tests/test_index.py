@@ -185,7 +185,10 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     again = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, again))
     assert again.written == 2  # the edited file's entry and index: nothing else was parsed
-    assert again.groups_written <= 1  # the edited claim's group, if it has company
+    assert again.groups_written == 1  # the edited claim's group
+    # Its other claims came from the records stored with the group's result, not from the
+    # entries of the files they are in: the only entries read were sources and metrics.
+    assert again.hits == 2
     assert again.snapshots_written == 0  # one file since the snapshot: not worth writing
     assert again.count("groups") - groups == again.groups_written
     unchanged = Cache(tmp_path / "cache")
@@ -236,6 +239,21 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
         _forget(cache_dir, "groups")  # so that members and records are needed again
     assert report(folder, cache_dir) == expected
     assert report(folder, cache_dir) == expected
+
+
+def test_edited_group_records_are_not_trusted(folder: Path, tmp_path: Path) -> None:
+    """Records kept with a group's result that were edited no longer hash to the content keys
+    of the index: a group compared again after an edit takes its claims from elsewhere."""
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        for key, records in db.execute("SELECT key, records FROM groups").fetchall():
+            new = bytes(records).replace(b'"exact"', b'"about"').replace(b"20", b"21")
+            db.execute("UPDATE groups SET records = ? WHERE key = ?", (new, key))
+        db.commit()
+    _qualifier(folder)
+    _period(folder)
+    assert same_as_from_scratch(folder, cache_dir)[0] == 0
 
 
 def test_claims_that_do_not_match_their_index_are_read_from_the_file(

@@ -48,7 +48,7 @@ from typing import Any
 
 from kzhealth import __version__
 
-FORMAT = 4
+FORMAT = 5
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
@@ -63,7 +63,7 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY,"
     " header TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY,"
-    " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
+    " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL, records BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY,"
     " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
 )
@@ -119,7 +119,7 @@ class Cache:
         self._opened = False
         self._pending: list[tuple[str, str, bytes]] = []
         self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
-        self._groups: dict[str, bytes] = {}
+        self._groups: dict[str, tuple[bytes, bytes]] = {}
         self._snapshots: dict[str, bytes] = {}
         self._now = time.time()
 
@@ -212,9 +212,17 @@ class Cache:
         header = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
         self._pending.append((_key(kind, digest), json.dumps(header, sort_keys=True), body))
 
-    def put_group(self, key: str, body: bytes) -> None:
-        """Queue a group's result under the hash of its inputs."""
-        self._groups[key] = body
+    def put_group(self, key: str, body: bytes, records: bytes) -> None:
+        """Queue a group's result under the hash of its inputs, with its members' records (one
+        JSON row per line) for comparing the group again after an edit."""
+        self._groups[key] = (body, records)
+
+    def get_group_records(self, key: str) -> list[bytes]:
+        """The member records stored with a group's result (unchecked: each is checked against
+        its content key by the caller)."""
+        for _, records in self._select("records", "groups", [key]):
+            return bytes(records).split(b"\n") if isinstance(records, bytes) else []
+        return []
 
     def get_groups(self, keys: list[str]) -> dict[str, bytes]:
         """Stored group results whose checksum holds; the rest must be computed again."""
@@ -255,10 +263,10 @@ class Cache:
                 [(key, header, body, now) for key, header, body in self._pending],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)",
                 [
-                    (key, hashlib.sha256(body).hexdigest(), body, now)
-                    for key, body in self._groups.items()
+                    (key, hashlib.sha256(body).hexdigest(), body, now, records)
+                    for key, (body, records) in self._groups.items()
                 ],
             )
             db.executemany(

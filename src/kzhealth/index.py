@@ -142,6 +142,7 @@ class Group:
     signature: str
     packed: str  # its members (file, position), in the dataset's order: see _pack
     members: list[tuple[int, int]] | None = None  # when merged in this run: unpacked already
+    previous: str = ""  # its signature before this run's edits, whose records may be reused
 
 
 def _pack(members: list[tuple[int, int]]) -> str:
@@ -189,25 +190,47 @@ class DatasetIndex:
         group.signature = self.signer.sign(group.text, members)
         return members
 
-    def claims(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
-        """The claims at these (file, position) pairs, from their files' cache entries (only
-        the records asked for are built), else from the files read whole."""
+    def records(
+        self, members: Iterable[tuple[int, int]], previous: str = ""
+    ) -> tuple[list[Claim], list[str]]:
+        """The claims at these (file, position) pairs, and each one's record as ``encode_row``
+        writes it. Taken from the files read in this run, else from the records stored with the
+        group's ``previous`` result, else from their files' cache entries - each one only if it
+        hashes to the content key its index holds - else from the file read whole."""
         members = list(members)
-        unread = sorted({f for f, _ in members if self.files[f].loaded is None})
+        known = self._stored_records(previous)
+        files = self.files
+        unread = sorted(
+            {f for f, p in members if files[f].loaded is None and files[f].row(p) not in known}
+        )
         entries: list[Any] = [None] * len(unread)
         if self.cache is not None and unread:  # none in a cold run: every file was read whole
-            entries = self.cache.get_many("claims", [self.files[f].digest for f in unread])
-        rows = {f: _rows(e, self.files[f]) for f, e in zip(unread, entries, strict=True)}
-        found = []
+            entries = self.cache.get_many("claims", [files[f].digest for f in unread])
+        cached = {f: _rows(entry, files[f]) for f, entry in zip(unread, entries, strict=True)}
+        claims, rows = [], []
         for f, p in members:
-            index = self.files[f]
+            index = files[f]
             if index.loaded is None:
-                claim = _claim(rows.get(f), index, p)
-                if claim is not None:
-                    found.append(claim)
+                record = known.get(index.row(p)) or _signed(cached.get(f), index, p)
+                claim = _claim(record) if record is not None else None
+                if record is not None and claim is not None:
+                    claims.append(claim)
+                    rows.append(record)
                     continue
                 index.loaded = self._read_whole(index)
-            found.append(index.loaded.records[p])
+            claims.append(index.loaded.records[p])
+            rows.append(_row_of(index.loaded, p))
+        return claims, rows
+
+    def _stored_records(self, previous: str) -> dict[str, str]:
+        """Records kept with a group's earlier result, by their content key."""
+        found = {}
+        if previous and self.cache is not None:
+            for line in self.cache.get_group_records(previous):
+                try:
+                    found[content_key(line)] = line.decode()
+                except UnicodeDecodeError:
+                    continue
         return found
 
     def _read_whole(self, index: FileIndex) -> LoadedFile:
@@ -226,17 +249,25 @@ def _rows(entry: Any, index: FileIndex) -> list[Any] | None:
     return records if isinstance(records, list) and len(records) == index.count else None
 
 
-def _claim(rows: list[Any] | None, index: FileIndex, position: int) -> Claim | None:
-    """The claim from its file's cache entry, if it is the record the index signed."""
+def _signed(rows: list[Any] | None, index: FileIndex, position: int) -> str | None:
+    """A record from a file's cache entry, encoded, if it hashes to the index's content key."""
     if rows is None:
         return None
-    row = rows[position]
-    if content_key(encode_row(row).encode()) != index.row(position):
-        return None
+    record = encode_row(rows[position])
+    return record if content_key(record.encode()) == index.row(position) else None
+
+
+def _claim(record: str) -> Claim | None:
+    """The claim from a record that hashed to its content key."""
     try:
-        return Claim.from_row(row)
+        return Claim.from_row(json.loads(record))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _row_of(loaded: LoadedFile, position: int) -> str:
+    rows = loaded.rows
+    return rows[position] if rows is not None else encode_row(loaded.records[position].to_row())
 
 
 # --- merging and signing groups --------------------------------------------------------------
@@ -295,6 +326,7 @@ class _Merged:
     packed: list[str]
     signatures: list[str]
     fresh: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # merged this run
+    previous: dict[str, str] = field(default_factory=dict)  # their signatures before
 
 
 def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
@@ -325,8 +357,11 @@ def _merge_delta(
     texts, packed, signatures = list(before.texts), list(before.packed), list(before.signatures)
     at = {text: i for i, text in enumerate(texts)}
     merged: dict[str, list[tuple[int, int]]] = {}
+    previous: dict[str, str] = {}
     for text in touched:
         i = at.get(text)
+        if i is not None and signatures[i]:
+            previous[text] = signatures[i]
         members = [m for m in _unpack(packed[i]) if m[0] not in gone] if i is not None else []
         if any(files[f].texts()[p] != text for f, p in members):
             raise ValueError("a snapshot's members that do not have their group's key")
@@ -339,7 +374,7 @@ def _merge_delta(
             signatures.append(signature)
         else:
             packed[i], signatures[i] = (_pack(members) if members else ""), signature
-    return _Merged(texts, packed, signatures, merged)
+    return _Merged(texts, packed, signatures, merged, previous)
 
 
 def _groups(merged: _Merged) -> list[Group] | None:
@@ -350,7 +385,8 @@ def _groups(merged: _Merged) -> list[Group] | None:
             key = parse_key(text)
             if key is None:
                 return None
-            groups.append(Group(key, text, signature, packed, merged.fresh.get(text)))
+            fresh, previous = merged.fresh.get(text), merged.previous.get(text, "")
+            groups.append(Group(key, text, signature, packed, fresh, previous))
     return groups
 
 

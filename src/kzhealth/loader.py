@@ -63,6 +63,7 @@ class LoadedFile:
     ignored: list[Ignored] = field(default_factory=list)
     ignored_marks: list[Mark] = field(default_factory=list)
     parsed: YamlFile | None = field(default=None, repr=False)  # kept once parsed for locating
+    rows: list[str] | None = field(default=None, repr=False)  # claims as encode_row made them
 
     def at(self, mark: Mark) -> Location:
         return Location(self.display, *mark)
@@ -256,7 +257,7 @@ def load_bytes(
     if kind != "claims":
         cache.put_encoded(kind, digest, _to_cache(loaded, kind))
         return loaded, None
-    rows = _encode_rows(loaded)
+    rows = loaded.rows = _encode_rows(loaded)
     cache.put_encoded(kind, digest, _to_cache(loaded, kind, rows))
     return loaded, store_index(cache, digest, loaded, rows)
 
