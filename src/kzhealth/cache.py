@@ -6,7 +6,8 @@ Three tables:
   to locate them), and a claims file's *index* (ids, references, group keys, a content key per
   record), each keyed on the file's sha256: an unchanged file is neither parsed nor validated;
 - ``groups``: the conflicts of one group of comparable claims, rendered, keyed on a hash of the
-  group's key and of each member's record and source details (``kzhealth.index``);
+  group's key and of each member's record and source details (``kzhealth.index``), with the
+  members' records beside them for comparing the group again after an edit;
 - ``snapshots``: one per claims folder, every file's index and every group's members merged,
   used only for the files whose sha256 it names (``kzhealth.index``).
 
