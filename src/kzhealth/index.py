@@ -38,6 +38,7 @@ from kzhealth.loader import (
     check_folder,
     claim_files,
     encode_row,
+    encoded_rows,
     file_from_entry,
     key_metric,
     load_bytes,
@@ -219,7 +220,7 @@ class DatasetIndex:
                     continue
                 index.loaded = self._read_whole(index)
             claims.append(index.loaded.records[p])
-            rows.append(_row_of(index.loaded, p))
+            rows.append(encoded_rows(index.loaded)[p])
         return claims, rows
 
     def _stored_records(self, previous: str) -> dict[str, str]:
@@ -263,11 +264,6 @@ def _claim(record: str) -> Claim | None:
         return Claim.from_row(json.loads(record))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-
-
-def _row_of(loaded: LoadedFile, position: int) -> str:
-    rows = loaded.rows
-    return rows[position] if rows is not None else encode_row(loaded.records[position].to_row())
 
 
 # --- merging and signing groups --------------------------------------------------------------
@@ -325,7 +321,7 @@ class _Merged:
     texts: list[str]
     packed: list[str]
     signatures: list[str]
-    fresh: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # merged this run
+    unpacked: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # merged this run
     previous: dict[str, str] = field(default_factory=dict)  # their signatures before
 
 
@@ -385,8 +381,8 @@ def _groups(merged: _Merged) -> list[Group] | None:
             key = parse_key(text)
             if key is None:
                 return None
-            fresh, previous = merged.fresh.get(text), merged.previous.get(text, "")
-            groups.append(Group(key, text, signature, packed, fresh, previous))
+            members, previous = merged.unpacked.get(text), merged.previous.get(text, "")
+            groups.append(Group(key, text, signature, packed, members, previous))
     return groups
 
 

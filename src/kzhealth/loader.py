@@ -63,7 +63,7 @@ class LoadedFile:
     ignored: list[Ignored] = field(default_factory=list)
     ignored_marks: list[Mark] = field(default_factory=list)
     parsed: YamlFile | None = field(default=None, repr=False)  # kept once parsed for locating
-    rows: list[str] | None = field(default=None, repr=False)  # claims as encode_row made them
+    rows: list[str] | None = field(default=None, repr=False)  # see encoded_rows
 
     def at(self, mark: Mark) -> Location:
         return Location(self.display, *mark)
@@ -178,9 +178,9 @@ def _mark(location: Location) -> Mark:
 _RECORDS: dict[str, Any] = {"sources": Source, "metrics": Metric, "claims": Claim}
 
 
-def _to_cache(loaded: LoadedFile, kind: str, rows: list[str] | None = None) -> bytes:
+def _to_cache(loaded: LoadedFile, kind: str) -> bytes:
     """The entry's JSON. Claims are rows in FIELDS order (a third less to store and read),
-    encoded once: ``rows`` as ``_encode_rows`` made them for the index too."""
+    encoded once for the entry, the index and the group results (``encoded_rows``)."""
     rest = {
         "marks": loaded.marks,
         "source": loaded.source,
@@ -190,7 +190,7 @@ def _to_cache(loaded: LoadedFile, kind: str, rows: list[str] | None = None) -> b
     }
     if kind != "claims":
         return _compact({"records": [r.to_dict() for r in loaded.records], **rest}).encode()
-    records = ",".join(rows if rows is not None else _encode_rows(loaded))
+    records = ",".join(encoded_rows(loaded))
     return ('{"records":[' + records + "]," + _compact(rest)[1:]).encode()
 
 
@@ -198,8 +198,11 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 encode_row = _compact  # a claim's row as the cache stores it, and as its content key hashes it
 
 
-def _encode_rows(loaded: LoadedFile) -> list[str]:
-    return [_compact(claim.to_row()) for claim in loaded.records]
+def encoded_rows(loaded: LoadedFile) -> list[str]:
+    """A claims file's records as ``encode_row`` writes them (encoded once, then kept)."""
+    if loaded.rows is None:
+        loaded.rows = [_compact(claim.to_row()) for claim in loaded.records]
+    return loaded.rows
 
 
 def file_from_entry(entry: Any, path: Path, display: str, kind: str) -> LoadedFile | None:
@@ -257,9 +260,8 @@ def load_bytes(
     if kind != "claims":
         cache.put_encoded(kind, digest, _to_cache(loaded, kind))
         return loaded, None
-    rows = loaded.rows = _encode_rows(loaded)
-    cache.put_encoded(kind, digest, _to_cache(loaded, kind, rows))
-    return loaded, store_index(cache, digest, loaded, rows)
+    cache.put_encoded(kind, digest, _to_cache(loaded, kind))
+    return loaded, store_index(cache, digest, loaded)
 
 
 # --- a claims file's index: what cross-file checks and grouping need, and no more ---------
@@ -291,27 +293,24 @@ _KEY_SEP = "\x1f"  # ids, slugs, subjects and dimensions never contain it
 _MEASURES = {m.value: m for m in Measure}
 
 
-def make_index(loaded: LoadedFile, rows: list[str] | None = None) -> dict[str, Any]:
+def make_index(loaded: LoadedFile) -> dict[str, Any]:
     """A claims file's index entry: what cross-file checks and grouping need, and the content
     key of each claim's record (see ``encode_row``)."""
-    encoded = rows if rows is not None else _encode_rows(loaded)
     refs = {f"{c.metric}\t{c.unit_info.family.value if c.measure.in_metric_unit else ''}": None
             for c in loaded.records}  # fmt: skip
     # Lists of short strings as one string each: a tenth of the time to decode.
     return {
         "source": loaded.source,
         "ids": "\n".join(c.id for c in loaded.records),
-        "rows": "".join(content_key(row.encode()) for row in encoded),
+        "rows": "".join(content_key(row.encode()) for row in encoded_rows(loaded)),
         "refs": "\n".join(refs),
         "groups": "\n".join(key_text(group_key(c)) if c.compared else "" for c in loaded.records),
     }
 
 
-def store_index(
-    cache: Cache, digest: str, loaded: LoadedFile, rows: list[str] | None = None
-) -> dict[str, Any]:
+def store_index(cache: Cache, digest: str, loaded: LoadedFile) -> dict[str, Any]:
     """Queue the file's index entry."""
-    index = make_index(loaded, rows)
+    index = make_index(loaded)
     cache.put("index", digest, index)
     return index
 
