@@ -265,6 +265,20 @@ def test_cache_clear_and_dir(claims_dir: Path, tmp_path: Path) -> None:
     assert outputs(claims_dir, cache_dir) == outputs(claims_dir, cache_dir, "--no-cache")
 
 
+def test_databases_of_other_formats_are_removed(claims_dir: Path, tmp_path: Path) -> None:
+    """An upgrade leaves no old database behind: it goes when this format's is created."""
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    old = [cache_dir / "kzhealth-cache-v3.sqlite3", cache_dir / "kzhealth-cache-v3.sqlite3-wal"]
+    for path in old:
+        path.write_bytes(b"an older kzhealth's cache")
+    unrelated = cache_dir / "notes.txt"
+    unrelated.write_text("mine", "utf-8")
+    outputs(claims_dir, cache_dir)
+    assert not any(path.exists() for path in old)
+    assert (cache_dir / DATABASE).is_file() and unrelated.exists()
+
+
 def test_no_cache_writes_nothing(claims_dir: Path, tmp_path: Path) -> None:
     """--no-cache (or KZHEALTH_NO_CACHE=1) neither reads nor writes the cache."""
     cache_dir = tmp_path / "cache"

@@ -33,6 +33,7 @@ database keeps ``max(1000, 4 x files)`` entries and ``max(1000, 4 x groups)`` gr
 the run that writes, plus whatever else was used in the last week (another dataset's), never more
 than a million of each (and 16 snapshots); the least recently used go first. A read marks an
 item used only when its mark is an hour old, so a run that changes nothing writes nothing.
+Databases of other formats (other versions) are removed when this format's is created.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class Cache:
             return None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self._remove_other_formats()
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             # A rollback journal writes a cold run's ~200 MB once (WAL writes it twice), and no
             # fsync: a cache may be lost in a power cut, never trusted wrongly (see Safety).
@@ -149,9 +152,17 @@ class Cache:
 
     def _discard(self) -> None:
         """Move an unusable database out of the way; the next run creates a new one."""
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-journal", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 Path(f"{self.path}{suffix}").unlink()
+
+    def _remove_other_formats(self) -> None:
+        """Databases of other cache formats (other kzhealth versions) are never read: removed
+        when this format's database is created, so that upgrades leave nothing behind."""
+        for path in self.folder.glob("kzhealth-cache-v*.sqlite3*"):
+            if not path.name.startswith(DATABASE):
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def get(self, kind: str, digest: str) -> Any | None:
         """The payload stored for this file content, or None (missing or not trustworthy)."""
@@ -335,8 +346,11 @@ class Cache:
             return 0
 
     def clear(self) -> int:
-        """Remove the database; returns how many file entries it held."""
+        """Remove the database (and any of other formats); returns how many file entries it
+        held."""
         held = self.count()
         self._close_db()
         self._discard()
+        if self.folder.is_dir():
+            self._remove_other_formats()
         return held
