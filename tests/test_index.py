@@ -17,7 +17,10 @@ import pytest
 
 from helpers import claim, run, write_dataset
 from kzhealth.cache import DATABASE, Cache
+from kzhealth.engine import find_conflicts
 from kzhealth.index import load_index
+from kzhealth.loader import load_dataset
+from kzhealth.render import jsonfmt
 from kzhealth.report import conflicts_json
 
 GENERATE = Path(__file__).parents[1] / "benchmarks" / "generate.py"
@@ -314,3 +317,10 @@ def test_small_and_empty_folders(tmp_path: Path, name: str) -> None:
     assert cold[0] == 0, cold[2]
     assert same_as_from_scratch(root, cache_dir) == cold
     assert ('"kind": "recycled"' in cold[1]) == (name == "a_conflict_and_a_deprecated")
+
+
+def test_library_without_a_cache_gives_the_same_report(folder: Path) -> None:
+    """``load_index`` and ``conflicts_json`` work without a cache too (every group compared)."""
+    dataset = load_dataset(folder)
+    expected = jsonfmt.conflicts(dataset, find_conflicts(dataset.claims)).encode()
+    assert b"".join(conflicts_json(load_index(folder))) == expected
