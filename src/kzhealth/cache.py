@@ -136,8 +136,11 @@ class Cache:
             if not self.path.exists():
                 self._remove_other_formats()
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            # A rollback journal writes a cold run's ~200 MB once (WAL writes it twice), and no
-            # fsync: a cache may be lost in a power cut, never trusted wrongly (see Safety).
+            # 64 KiB pages (for a new database): group results are kilobytes to megabytes, and a
+            # cold run writes them in half the time of 4 KiB pages. A rollback journal writes
+            # the ~200 MB once (WAL writes it twice), and no fsync: a cache may be lost in a
+            # power cut, never trusted wrongly (see Safety).
+            db.execute("PRAGMA page_size=65536")
             db.execute("PRAGMA journal_mode=DELETE")
             db.execute("PRAGMA synchronous=OFF")
             for table in _TABLES:
