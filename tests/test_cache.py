@@ -209,6 +209,14 @@ def _age(cache_dir: Path, days_by_key: Callable[[int], float]) -> list[str]:
     return [k for _, k in sorted(zip(ages, keys, strict=True), reverse=True)]
 
 
+def _fill(cache_dir: Path, count: int, files_in_use: int) -> None:
+    """A run that writes ``count`` entries, for a dataset of ``files_in_use`` files."""
+    cache = Cache(cache_dir)
+    for i in range(count):
+        cache.put("claims", f"{i:064x}", {"n": i})
+    cache.close(files_in_use=files_in_use)
+
+
 def _one_more_run(cache_dir: Path, files_in_use: int = 3) -> set[str]:
     cache = Cache(cache_dir)
     cache.put("claims", "f" * 64, {"new": True})
@@ -219,10 +227,7 @@ def _one_more_run(cache_dir: Path, files_in_use: int = 3) -> set[str]:
 def test_cache_is_pruned_to_a_bound_least_recently_used_first(tmp_path: Path) -> None:
     """Beyond the bound, entries unused for over a week go, the least recently used first."""
     cache_dir = tmp_path / "cache"
-    cache = Cache(cache_dir)
-    for i in range(MAX_ENTRIES_FLOOR + 25):
-        cache.put("claims", f"{i:064x}", {"n": i})
-    cache.close(files_in_use=3)
+    _fill(cache_dir, MAX_ENTRIES_FLOOR + 25, files_in_use=3)
     assert len(entries(cache_dir)) == MAX_ENTRIES_FLOOR + 25  # all used just now: all kept
     oldest_first = _age(cache_dir, lambda i: 10 + i / 100)
     kept = _one_more_run(cache_dir)
@@ -233,10 +238,7 @@ def test_cache_is_pruned_to_a_bound_least_recently_used_first(tmp_path: Path) ->
 def test_recently_used_entries_outlive_the_bound(tmp_path: Path) -> None:
     """A small dataset's run never evicts a big dataset used this week."""
     cache_dir = tmp_path / "cache"
-    cache = Cache(cache_dir)
-    for i in range(MAX_ENTRIES_FLOOR + 25):
-        cache.put("claims", f"{i:064x}", {"n": i})
-    cache.close(files_in_use=3000)
+    _fill(cache_dir, MAX_ENTRIES_FLOOR + 25, files_in_use=3000)
     _age(cache_dir, lambda i: 3)  # used three days ago
     assert len(_one_more_run(cache_dir, files_in_use=3)) == MAX_ENTRIES_FLOOR + 26
 
@@ -244,10 +246,7 @@ def test_recently_used_entries_outlive_the_bound(tmp_path: Path) -> None:
 def test_hard_cap_holds_whatever_the_age(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache_module, "HARD_CAP", 40)
     cache_dir = tmp_path / "cache"
-    cache = Cache(cache_dir)
-    for i in range(60):
-        cache.put("claims", f"{i:064x}", {"n": i})
-    cache.close(files_in_use=3)
+    _fill(cache_dir, 60, files_in_use=3)
     assert len(_one_more_run(cache_dir)) == 40
 
 

@@ -114,17 +114,24 @@ def _load_index(claims: Path | None) -> DatasetIndex:
         _fail(error=exc)
 
 
+def _write(
+    target: Path, content: str | list[bytes | memoryview], *, force: bool, root: Path | None
+) -> None:
+    """``--output``: written atomically, never over a file of the claims folder ``root``."""
+    from kzhealth.output import write_atomic  # noqa: PLC0415
+
+    try:
+        write_atomic(target, content, force=force, protect=root)
+    except DataError as exc:
+        _fail(error=exc)
+
+
 def _emit_encoded(
     chunks: list[bytes | memoryview], target: Path | None, *, force: bool, root: Path
 ) -> None:
     """Write output already encoded in UTF-8 (in chunks, written one after another)."""
     if target is not None:
-        from kzhealth.output import write_atomic  # noqa: PLC0415
-
-        try:
-            write_atomic(target, chunks, force=force, protect=root)
-        except DataError as exc:
-            _fail(error=exc)
+        _write(target, chunks, force=force, root=root)
         return
     sys.stdout.flush()
     sys.stdout.buffer.writelines(chunks)
@@ -142,13 +149,9 @@ def _emit(
     the claims folder, which ``target`` may not overwrite."""
     if target is not None:
         from kzhealth.console import render_plain  # noqa: PLC0415 - Rich only for tables
-        from kzhealth.output import write_atomic  # noqa: PLC0415
 
         text = output if isinstance(output, str) else render_plain(output)
-        try:
-            write_atomic(target, text, force=force, protect=root)
-        except DataError as exc:
-            _fail(error=exc)
+        _write(target, text, force=force, root=root)
         return
     if isinstance(output, str):
         sys.stdout.write(output)
