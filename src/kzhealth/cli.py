@@ -359,7 +359,9 @@ def schema(
     typer.echo(json.dumps(model.model_json_schema(mode="validation"), indent=2))
 
 
-cache_app = typer.Typer(help="The cache of validated files (see the README).", no_args_is_help=True)
+cache_app = typer.Typer(
+    help="The cache of validated files and compared groups (see the README).", no_args_is_help=True
+)
 app.add_typer(cache_app, name="cache")
 
 
