@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from helpers import explain, run
@@ -125,6 +126,13 @@ def test_duplicate_id_across_cached_files_is_still_found(claims_dir: Path, tmp_p
         load_dataset(claims_dir, Cache(tmp_path / "cache"))
 
 
+def _packed(text: str) -> bytes:
+    """A string as the cache's MessagePack bodies hold it (a same-length replacement keeps the
+    body well-formed)."""
+    packed: bytes = msgpack.packb(text)
+    return packed
+
+
 def _resigned(header: str, body: bytes) -> str:
     meta = json.loads(header)
     meta["payload_sha256"] = hashlib.sha256(body).hexdigest()
@@ -135,17 +143,17 @@ ROW_DAMAGE: dict[str, Callable[[str, bytes], tuple[str, bytes]]] = {
     "truncated": lambda h, b: (h, b[: len(b) // 2]),
     "garbage": lambda h, b: (h, b"\x00\xff" * 50),
     # a hand edit of a figure that leaves the checksum as it was
-    "hand_edited": lambda h, b: (h, b.replace(b'"-20.2"', b'"-99.9"')),
+    "hand_edited": lambda h, b: (h, b.replace(_packed("-20.2"), _packed("-99.9"))),
     "other_version": lambda h, b: (h.replace('"kzhealth": "', '"kzhealth": "0.0.0-'), b),
     "empty": lambda h, b: ("", b""),
     # a valid checksum over something kzhealth never wrote
     "wrong_shape": lambda h, b: (
-        _resigned(h, b'{"records": [{"id": 1}], "marks": "x"}'),
-        b'{"records": [{"id": 1}], "marks": "x"}',
+        _resigned(h, msgpack.packb({"records": [{"id": 1}], "marks": "x"})),
+        msgpack.packb({"records": [{"id": 1}], "marks": "x"}),
     ),
     "bad_values": lambda h, b: (
-        _resigned(h, b.replace(b'"percent"', b'"percnt"')),
-        b.replace(b'"percent"', b'"percnt"'),
+        _resigned(h, b.replace(_packed("percent"), _packed("percant"))),
+        b.replace(_packed("percent"), _packed("percant")),
     ),
 }
 
@@ -158,8 +166,9 @@ def test_damaged_entries_are_ignored_and_replaced(
     cache_dir = tmp_path / "cache"
     expected = outputs(claims_dir, cache_dir, "--no-cache")
     outputs(claims_dir, cache_dir)
-    assert entries(cache_dir)
+    before = entries(cache_dir)
     rewrite(cache_dir, ROW_DAMAGE[damage])
+    assert entries(cache_dir) != before, "the damage changed something"
     assert outputs(claims_dir, cache_dir) == expected
     cache = Cache(cache_dir)
     load_dataset(claims_dir, cache)

@@ -13,13 +13,15 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from helpers import claim, run, write_dataset
 from kzhealth.cache import DATABASE, Cache
-from kzhealth.engine import find_conflicts
+from kzhealth.engine import find_conflicts, group_key
 from kzhealth.index import load_index
-from kzhealth.loader import load_dataset
+from kzhealth.loader import Dataset, load_dataset
+from kzhealth.model import Claim
 from kzhealth.render import jsonfmt
 from kzhealth.report import conflicts_json
 
@@ -184,19 +186,31 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     conflicts_json(load_index(folder, cache))
     assert cache.snapshots_written == 1
     groups = cache.count("groups")
-    edit(claims_files(folder)[3], "qualifier: exact", "qualifier: about")
+    path = claims_files(folder)[3]
+    dataset = load_dataset(folder)
+    edited = next(c for c in dataset.claims if c.qualifier == "exact" and _in(dataset, c, path))
+    edit(path, "qualifier: exact", "qualifier: about")  # that claim's
     again = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, again))
     assert again.written == 2  # the edited file's entry and index: nothing else was parsed
     assert again.groups_written == 1  # the edited claim's group
-    # Its other claims came from the records stored with the group's result, not from the
-    # entries of the files they are in: the only entries read were sources and metrics.
-    assert again.hits == 2
+    # Its other claims came from the entries of the files they are in, and no other file's.
+    partners = {
+        dataset.where[c.id].path
+        for c in dataset.claims
+        if c.compared and group_key(c) == group_key(edited) and not _in(dataset, c, path)
+    }
+    assert partners
+    assert again.hits == 2 + len(partners)  # sources.yaml and metrics.yaml, then the partners
     assert again.snapshots_written == 0  # one file since the snapshot: not worth writing
     assert again.count("groups") - groups == again.groups_written
     unchanged = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, unchanged))
     assert (unchanged.written, unchanged.groups_written, unchanged.misses) == (0, 0, 0)
+
+
+def _in(dataset: Dataset, claim: Claim, path: Path) -> bool:
+    return dataset.where[claim.id].path.endswith(path.name)
 
 
 def _damage(cache_dir: Path, table: str, change: Callable[[bytes], bytes], *, sign: bool) -> None:
@@ -244,21 +258,6 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
     assert report(folder, cache_dir) == expected
 
 
-def test_edited_group_records_are_not_trusted(folder: Path, tmp_path: Path) -> None:
-    """Records kept with a group's result that were edited no longer hash to the content keys
-    of the index: a group compared again after an edit takes its claims from elsewhere."""
-    cache_dir = tmp_path / "cache"
-    same_as_from_scratch(folder, cache_dir)
-    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
-        for key, records in db.execute("SELECT key, records FROM groups").fetchall():
-            new = bytes(records).replace(b'"exact"', b'"about"').replace(b"20", b"21")
-            db.execute("UPDATE groups SET records = ? WHERE key = ?", (new, key))
-        db.commit()
-    _qualifier(folder)
-    _period(folder)
-    assert same_as_from_scratch(folder, cache_dir)[0] == 0
-
-
 def test_claims_that_do_not_match_their_index_are_read_from_the_file(
     folder: Path, tmp_path: Path
 ) -> None:
@@ -268,8 +267,8 @@ def test_claims_that_do_not_match_their_index_are_read_from_the_file(
     expected = same_as_from_scratch(folder, cache_dir)
     with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
         for key, header, body in db.execute("SELECT key, header, body FROM entries").fetchall():
-            if '"claims"' in header and b'"exact"' in body:
-                new = bytes(body).replace(b'"exact"', b'"about"')
+            if '"claims"' in header and msgpack.packb("exact") in body:
+                new = bytes(body).replace(msgpack.packb("exact"), msgpack.packb("about"))
                 meta = json.loads(header)
                 meta["payload_sha256"] = hashlib.sha256(new).hexdigest()
                 db.execute(

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,7 +19,8 @@ from kzhealth.cache import Cache
 from kzhealth.engine import find_conflicts
 from kzhealth.errors import DataError
 from kzhealth.index import load_index
-from kzhealth.loader import load_dataset
+from kzhealth.loader import encode_row, load_dataset
+from kzhealth.model import Measure, Rank, Status
 from kzhealth.ranges import Qualifier, figure_range, parse_value
 from kzhealth.render import jsonfmt
 from kzhealth.report import conflicts_json
@@ -210,3 +213,20 @@ def test_cached_report_follows_any_edits(steps: list[tuple[str, int]]) -> None:
             expected = jsonfmt.conflicts(dataset, find_conflicts(dataset.claims)).encode()
             index = load_index(root, Cache(cache_dir))
             assert b"".join(conflicts_json(index)) == expected, (n, step)
+
+
+row_values = st.one_of(
+    st.none(),
+    st.text(),
+    st.sampled_from([*Measure, *Qualifier, *Rank, *Status, "KZ-ALA", "\x1f", "\u2028", "é"]),
+)
+
+
+@given(st.lists(row_values, max_size=20))
+@BOUND
+def test_a_row_read_back_packs_to_the_same_bytes(row: list[str | None]) -> None:
+    """The cache trusts a stored record only if packing it again gives the bytes its content key
+    hashed: a row must read back to equal values (enum members as their value) and pack alike."""
+    again = msgpack.unpackb(encode_row(row))
+    assert again == [value.value if isinstance(value, Enum) else value for value in row]
+    assert encode_row(again) == encode_row(row)

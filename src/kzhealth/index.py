@@ -34,12 +34,11 @@ from kzhealth.engine import GroupKey
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
 from kzhealth.loader import (
+    INDEX_SEPARATOR,
     LoadedFile,
     check_folder,
     claim_files,
     encode_row,
-    encoded_rows,
-    file_from_entry,
     key_metric,
     load_bytes,
     load_dataset,
@@ -47,7 +46,6 @@ from kzhealth.loader import (
     make_index,
     parse_key,
     shown_in,
-    store_index,
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
@@ -110,26 +108,20 @@ def _file_index(
     return index if not odd and lines == (count, count) and len(index.digest) == 64 else None
 
 
-def _entry_fields(digest: str, entry: Any) -> Any:
+def _stored_index(entry: Any) -> list[str] | None:
+    """An index entry's fields (``make_index``), checked by ``_file_index``."""
     try:
-        return [digest, *(entry[k] for k in ("source", "ids", "rows", "refs", "groups"))]
-    except (KeyError, TypeError):
+        return entry.decode().split(INDEX_SEPARATOR) if isinstance(entry, bytes) else None
+    except UnicodeDecodeError:
         return None
 
 
 def _whole_file_index(
-    path: Path, display: str, cache: Cache | None, raw: bytes, digest: str, entry: Any = None
+    path: Path, display: str, cache: Cache | None, raw: bytes, digest: str
 ) -> FileIndex:
-    """The index of a file read whole: from its cache ``entry`` (fetched by the caller), else
-    parsed (DataError if bad)."""
-    loaded = file_from_entry(entry, path, display, "claims") if entry is not None else None
-    if loaded is None:
-        loaded, index = load_bytes(path, display, "claims", cache, raw, digest, parse=True)
-    else:
-        index = None
-    if index is None:  # from the cache entry, or there is no cache
-        index = store_index(cache, digest, loaded) if cache is not None else make_index(loaded)
-    found = _file_index(_entry_fields(digest, index), path, display, loaded)
+    """The index of a file parsed whole (DataError if bad); its entry is stored with it."""
+    loaded, index = load_bytes(path, display, "claims", cache, raw, digest, parse=True)
+    found = _file_index([digest, *(index or make_index(loaded))], path, display, loaded)
     assert found is not None, "an index made from a valid file has the right shape"
     return found
 
@@ -143,11 +135,10 @@ class Group:
     signature: str
     packed: str  # its members (file, position), in the dataset's order: see _pack
     members: list[tuple[int, int]] | None = None  # when merged in this run: unpacked already
-    previous: str = ""  # its signature before this run's edits, whose records may be reused
 
 
 def _pack(members: list[tuple[int, int]]) -> str:
-    return " ".join(f"{f}:{p}" for f, p in members)
+    return " ".join([f"{f}:{p}" for f, p in members])
 
 
 def _unpack(packed: str) -> list[tuple[int, int]]:
@@ -167,6 +158,7 @@ class DatasetIndex:
     groups: list[Group]
     signer: _Signer
     cache: Cache | None = None
+    _entries: dict[int, list[Any] | None] = field(default_factory=dict, repr=False)
 
     def members(self, group: Group) -> list[tuple[int, int]]:
         """(file, position) of the group's claims, in the dataset's order. Members kept from an
@@ -191,48 +183,43 @@ class DatasetIndex:
         group.signature = self.signer.sign(group.text, members)
         return members
 
-    def records(
-        self, members: Iterable[tuple[int, int]], previous: str = ""
-    ) -> tuple[list[Claim], list[str]]:
-        """The claims at these (file, position) pairs, and each one's record as ``encode_row``
-        writes it. Taken from the files read in this run, else from the records stored with the
-        group's ``previous`` result, else from their files' cache entries - each one only if it
-        hashes to the content key its index holds - else from the file read whole."""
+    def records(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
+        """The claims at these (file, position) pairs. Taken from the files read in this run,
+        else from their files' cache entries - each record only if it hashes to the content key
+        its index holds - else from the file read whole."""
         members = list(members)
-        known = self._stored_records(previous)
         files = self.files
-        unread = sorted(
-            {f for f, p in members if files[f].loaded is None and files[f].row(p) not in known}
-        )
-        entries: list[Any] = [None] * len(unread)
-        if self.cache is not None and unread:  # none in a cold run: every file was read whole
-            entries = self.cache.get_many("claims", [files[f].digest for f in unread])
-        cached = {f: _rows(entry, files[f]) for f, entry in zip(unread, entries, strict=True)}
-        claims, rows = [], []
+        claims = []
+        for f, p in members:  # a cold run read every file: nothing else is needed
+            loaded = files[f].loaded
+            if loaded is None:
+                break
+            claims.append(loaded.records[p])
+        else:
+            return claims
+        unread = {f for f, _ in members if files[f].loaded is None}
+        self._fetch(sorted(unread - self._entries.keys()))
+        claims = []
         for f, p in members:
             index = files[f]
             if index.loaded is None:
-                record = known.get(index.row(p)) or _signed(cached.get(f), index, p)
-                claim = _claim(record) if record is not None else None
-                if record is not None and claim is not None:
+                claim = _signed(self._entries.get(f), index, p)
+                if claim is not None:
                     claims.append(claim)
-                    rows.append(record)
                     continue
                 index.loaded = self._read_whole(index)
             claims.append(index.loaded.records[p])
-            rows.append(encoded_rows(index.loaded)[p])
-        return claims, rows
+        return claims
 
-    def _stored_records(self, previous: str) -> dict[str, str]:
-        """Records kept with a group's earlier result, by their content key."""
-        found = {}
-        if previous and self.cache is not None:
-            for line in self.cache.get_group_records(previous):
-                try:
-                    found[content_key(line)] = line.decode()
-                except UnicodeDecodeError:
-                    continue
-        return found
+    def _fetch(self, numbers: list[int]) -> None:
+        """The records in the cache entries of these files (kept: a file is in many groups)."""
+        if not numbers:
+            return
+        files = self.files
+        found = self.cache.get_many("claims", [files[f].digest for f in numbers]) \
+            if self.cache is not None else [None] * len(numbers)  # fmt: skip
+        for f, entry in zip(numbers, found, strict=True):
+            self._entries[f] = _rows(entry, files[f])
 
     def _read_whole(self, index: FileIndex) -> LoadedFile:
         raw = read_bytes(index.path, index.display)
@@ -250,18 +237,15 @@ def _rows(entry: Any, index: FileIndex) -> list[Any] | None:
     return records if isinstance(records, list) and len(records) == index.count else None
 
 
-def _signed(rows: list[Any] | None, index: FileIndex, position: int) -> str | None:
-    """A record from a file's cache entry, encoded, if it hashes to the index's content key."""
+def _signed(rows: list[Any] | None, index: FileIndex, position: int) -> Claim | None:
+    """A claim from a file's cache entry, if its record hashes to the index's content key."""
     if rows is None:
         return None
-    record = encode_row(rows[position])
-    return record if content_key(record.encode()) == index.row(position) else None
-
-
-def _claim(record: str) -> Claim | None:
-    """The claim from a record that hashed to its content key."""
+    row = rows[position]
     try:
-        return Claim.from_row(json.loads(record))
+        if content_key(encode_row(row)) != index.row(position):
+            return None
+        return Claim.from_row(row)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -280,26 +264,32 @@ class _Signer:
             json.dumps(source_details(sources.get(f.source)), ensure_ascii=False) for f in files
         ]
         self.metrics = {name: json.dumps(metric_details(m)) for name, m in metrics.items()}
-        self._tokens: dict[int, list[str]] = {}
+        self._tokens = _Tokens(self)
 
     def metric(self, text: str) -> str:
         return self.metrics.get(key_metric(text), "null")
 
-    def _token(self, f: int) -> list[str]:
-        """Each claim of file ``f`` as it enters a signature: its content key and its source's
-        details (made once per file)."""
-        found = self._tokens.get(f)
-        if found is None:
-            rows, details = self.files[f].rows, self.details[f]
-            found = self._tokens[f] = [
-                rows[at : at + KEY_SIZE] + details for at in range(0, len(rows), KEY_SIZE)
-            ]
-        return found
-
     def sign(self, text: str, members: list[tuple[int, int]]) -> str:
-        token = self._token
-        parts = [text, self.metric(text), *(token(f)[p] for f, p in members)]
+        tokens = self._tokens
+        parts = [text, self.metric(text), *[tokens[f][p] for f, p in members]]
         return content_key(_SEPARATOR.join(parts).encode())
+
+
+class _Tokens(dict[int, list[str]]):
+    """Each claim of a file as it enters a signature: its content key and a hash of its
+    source's details; made for a file when first asked for."""
+
+    def __init__(self, signer: _Signer) -> None:
+        super().__init__()
+        self.signer = signer
+
+    def __missing__(self, f: int) -> list[str]:
+        rows = self.signer.files[f].rows
+        details = content_key(self.signer.details[f].encode())
+        found = self[f] = [
+            rows[at : at + KEY_SIZE] + details for at in range(0, len(rows), KEY_SIZE)
+        ]
+        return found
 
 
 def _members_by_text(
@@ -322,7 +312,6 @@ class _Merged:
     packed: list[str]
     signatures: list[str]
     unpacked: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # merged this run
-    previous: dict[str, str] = field(default_factory=dict)  # their signatures before
 
 
 def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
@@ -353,11 +342,8 @@ def _merge_delta(
     texts, packed, signatures = list(before.texts), list(before.packed), list(before.signatures)
     at = {text: i for i, text in enumerate(texts)}
     merged: dict[str, list[tuple[int, int]]] = {}
-    previous: dict[str, str] = {}
     for text in touched:
         i = at.get(text)
-        if i is not None and signatures[i]:
-            previous[text] = signatures[i]
         members = [m for m in _unpack(packed[i]) if m[0] not in gone] if i is not None else []
         if any(files[f].texts()[p] != text for f, p in members):
             raise ValueError("a snapshot's members that do not have their group's key")
@@ -370,7 +356,7 @@ def _merge_delta(
             signatures.append(signature)
         else:
             packed[i], signatures[i] = (_pack(members) if members else ""), signature
-    return _Merged(texts, packed, signatures, merged, previous)
+    return _Merged(texts, packed, signatures, merged)
 
 
 def _groups(merged: _Merged) -> list[Group] | None:
@@ -381,8 +367,7 @@ def _groups(merged: _Merged) -> list[Group] | None:
             key = parse_key(text)
             if key is None:
                 return None
-            members, previous = merged.unpacked.get(text), merged.previous.get(text, "")
-            groups.append(Group(key, text, signature, packed, members, previous))
+            groups.append(Group(key, text, signature, packed, merged.unpacked.get(text)))
     return groups
 
 
@@ -485,18 +470,16 @@ def _indexes(
         o if o is not None and o.digest == r[3] else None for o, r in zip(old, read, strict=True)
     ]
     missing = [n for n, f in enumerate(files) if f is None]
-    entries = cache.get_many("index", [read[n][3] for n in missing]) if cache else []
+    entries = cache.get_many("index", [read[n][3] for n in missing], raw=True) if cache else []
     for n, entry in zip(missing, entries or [None] * len(missing), strict=True):
         path, display, raw, digest = read[n]
-        files[n] = _file_index(_entry_fields(digest, entry), path, display) if entry else None
-    unindexed = [n for n in missing if files[n] is None]
-    whole = cache.get_many("claims", [read[n][3] for n in unindexed]) if cache else []
-    for n, entry in zip(unindexed, whole or [None] * len(unindexed), strict=True):
-        path, display, raw, digest = read[n]
-        try:
-            files[n] = _whole_file_index(path, display, cache, raw, digest, entry)
-        except DataError as exc:
-            raise _unreadable(root, cache, exc) from None
+        fields = _stored_index(entry)
+        files[n] = _file_index([digest, *fields], path, display) if fields else None
+        if files[n] is None:
+            try:
+                files[n] = _whole_file_index(path, display, cache, raw, digest)
+            except DataError as exc:
+                raise _unreadable(root, cache, exc) from None
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing

@@ -25,23 +25,22 @@ from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, 
 Piece = tuple[tuple[int, int, str, str, str], ConflictKind, memoryview]
 
 
-def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, bytes, list[Piece]]:
-    """Compare one group's claims: its stored form (a header line, then each conflict's JSON),
-    its members' records (kept for comparing it again after an edit) and its pieces."""
+def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
+    """Compare one group's claims: its stored form (a header line, then each conflict's JSON)
+    and its pieces, read back from it as a warm run reads them."""
     encoded: dict[str, str] = {}
     header: list[str] = []
     pieces: list[bytes] = []
-    found: list[Piece] = []
-    claims, rows = index.records(index.members(group), group.previous)
+    claims = index.records(index.members(group))
     for conflict in classify(group.key, claims):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
         pieces.append(piece)
-        where = order(conflict.severity, conflict.kind, group.key, first)
-        found.append((where, conflict.kind, memoryview(piece)))
     body = ";".join(header).encode() + b"\n" + b"".join(pieces)
-    return body, "\n".join(rows).encode(), found
+    found = _decode(group.key, body)  # views of the body: each conflict's bytes are kept once
+    assert found is not None, "a group result reads back as it was written"
+    return body, found
 
 
 def _decode(key: GroupKey, body: bytes) -> list[Piece] | None:
@@ -80,9 +79,9 @@ def conflicts_json(
         body = stored.get(group.signature)
         pieces = _decode(group.key, body) if body is not None else None
         if pieces is None:
-            body, records, pieces = _encode(index, group)  # may correct a damaged signature
+            body, pieces = _encode(index, group)  # may correct a damaged signature
             if cache is not None:
-                cache.put_group(group.signature, body, records)
+                cache.put_group(group.signature, body)
         found.extend(pieces)
     if cache is not None:
         cache.close(files_in_use=2 * len(index.files) + 2, groups_in_use=len(index.groups))
