@@ -264,7 +264,7 @@ class _Signer:
             json.dumps(source_details(sources.get(f.source)), ensure_ascii=False) for f in files
         ]
         self.metrics = {name: json.dumps(metric_details(m)) for name, m in metrics.items()}
-        self._tokens = _Tokens(self)
+        self._tokens = _Tokens(files, self.details)
 
     def metric(self, text: str) -> str:
         return self.metrics.get(key_metric(text), "null")
@@ -277,15 +277,16 @@ class _Signer:
 
 class _Tokens(dict[int, list[str]]):
     """Each claim of a file as it enters a signature: its content key and a hash of its
-    source's details; made for a file when first asked for."""
+    source's details; made for a file when first asked for. (No reference back to the signer:
+    with the cyclic collector off, a cycle would keep every record alive until exit.)"""
 
-    def __init__(self, signer: _Signer) -> None:
+    def __init__(self, files: list[FileIndex], details: list[str]) -> None:
         super().__init__()
-        self.signer = signer
+        self.files = files
+        self.details = details
 
     def __missing__(self, f: int) -> list[str]:
-        rows = self.signer.files[f].rows
-        details = content_key(self.signer.details[f].encode())
+        rows, details = self.files[f].rows, content_key(self.details[f].encode())
         found = self[f] = [
             rows[at : at + KEY_SIZE] + details for at in range(0, len(rows), KEY_SIZE)
         ]
