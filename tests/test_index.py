@@ -4,6 +4,7 @@ computed from scratch, through edits of every kind and a damaged cache."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import importlib.util
 import json
@@ -323,3 +324,27 @@ def test_library_without_a_cache_gives_the_same_report(folder: Path) -> None:
     dataset = load_dataset(folder)
     expected = jsonfmt.conflicts(dataset, find_conflicts(dataset.claims)).encode()
     assert b"".join(conflicts_json(load_index(folder))) == expected
+
+
+def test_a_run_leaves_no_reference_cycles(folder: Path, tmp_path: Path) -> None:
+    """The CLI turns the cyclic collector off: whatever a run builds must be freed by reference
+    counting, or a cycle keeps every record alive until exit (which once cost a cold run
+    0.4 s at 100,000 claims)."""
+
+    def cold_then_edited(cache_dir: Path) -> None:
+        conflicts_json(load_index(folder, Cache(cache_dir)))
+        _comment_only(folder)
+        _qualifier(folder)
+        conflicts_json(load_index(folder, Cache(cache_dir)))
+        find_conflicts(load_dataset(folder, Cache(cache_dir)).claims)
+
+    cold_then_edited(tmp_path / "first")  # imports, and what they create once
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        cold_then_edited(tmp_path / "second")
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
