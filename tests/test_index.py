@@ -189,12 +189,13 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     groups = cache.count("groups")
     path = claims_files(folder)[3]
     dataset = load_dataset(folder)
-    edited = next(c for c in dataset.claims if c.qualifier == "exact" and _in(dataset, c, path))
-    edit(path, "qualifier: exact", "qualifier: about")  # that claim's
+    edited = next(c for c in dataset.claims if c.id == _first_exact(folder, path))
+    _edit_claim(path, edited.id, "qualifier: exact", "qualifier: about")
     again = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, again))
-    assert again.written == 2  # the edited file's entry and index: nothing else was parsed
-    assert again.groups_written == 1  # the edited claim's group
+    # The edited file's entry and index, and the records of the edited claim's group, kept for
+    # its next edit: nothing else was parsed, and one group was compared again.
+    assert (again.written, again.groups_written) == (3, 1)
     # Its other claims came from the entries of the files they are in, and no other file's.
     partners = {
         dataset.where[c.id].path
@@ -205,6 +206,11 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     assert again.hits == 2 + len(partners)  # sources.yaml and metrics.yaml, then the partners
     assert again.snapshots_written == 0  # one file since the snapshot: not worth writing
     assert again.count("groups") - groups == again.groups_written
+    # The group kept their records: its next edit reads no other file's entry.
+    _edit_claim(path, edited.id, "qualifier: about", "qualifier: nearly")
+    third = Cache(tmp_path / "cache")
+    conflicts_json(load_index(folder, third))
+    assert (third.written, third.groups_written, third.hits) == (3, 1, 3)
     unchanged = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, unchanged))
     assert (unchanged.written, unchanged.groups_written, unchanged.misses) == (0, 0, 0)
@@ -212,6 +218,20 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
 
 def _in(dataset: Dataset, claim: Claim, path: Path) -> bool:
     return dataset.where[claim.id].path.endswith(path.name)
+
+
+def _first_exact(root: Path, path: Path) -> str:
+    """The id of the first claim of ``path`` whose qualifier is exact."""
+    dataset = load_dataset(root)
+    return next(c.id for c in dataset.claims if c.qualifier == "exact" and _in(dataset, c, path))
+
+
+def _edit_claim(path: Path, cid: str, old: str, new: str) -> None:
+    """Replace the first ``old`` of claim ``cid`` (and nothing before it)."""
+    text = path.read_text("utf-8")
+    at = text.index(f"id: {cid}\n")
+    assert old in text[at:]
+    path.write_text(text[:at] + text[at:].replace(old, new, 1), "utf-8")
 
 
 def _damage(cache_dir: Path, table: str, change: Callable[[bytes], bytes], *, sign: bool) -> None:
@@ -257,6 +277,33 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
         _forget(cache_dir, "groups")  # so that members and records are needed again
     assert report(folder, cache_dir) == expected
     assert report(folder, cache_dir) == expected
+
+
+def test_edited_group_records_are_not_trusted(folder: Path, tmp_path: Path) -> None:
+    """Records kept for a group after an edit, then edited - checksum and all - no longer hash
+    to the content keys of the index: the group's next edit takes its claims from elsewhere."""
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    path = claims_files(folder)[3]
+    target = _first_exact(folder, path)
+    _edit_claim(path, target, "qualifier: exact", "qualifier: about")
+    same_as_from_scratch(folder, cache_dir)  # the edited group keeps its members' records
+    old, new = msgpack.packb("exact"), msgpack.packb("about")
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        query = "SELECT key, header, body FROM entries WHERE header LIKE '%\"records\"%'"
+        kept = [(key, header, body) for key, header, body in db.execute(query) if old in body]
+        assert kept
+        for key, header, body in kept:
+            changed = body.replace(old, new)
+            meta = json.loads(header)
+            meta["payload_sha256"] = hashlib.sha256(changed).hexdigest()
+            db.execute(
+                "UPDATE entries SET header = ?, body = ? WHERE key = ?",
+                (json.dumps(meta, sort_keys=True), changed, key),
+            )
+        db.commit()
+    _edit_claim(path, target, "qualifier: about", "qualifier: nearly")
+    assert same_as_from_scratch(folder, cache_dir)[0] == 0
 
 
 def test_claims_that_do_not_match_their_index_are_read_from_the_file(

@@ -7,7 +7,8 @@ Three tables:
   record), each keyed on the file's sha256: an unchanged file is neither parsed nor validated;
 - ``groups``: the conflicts of one group of comparable claims, rendered, keyed on a hash of the
   group's key and of each member's record and source details (``kzhealth.index``). A group
-  compared again after an edit takes its other members' records from their files' entries;
+  compared again after an edit takes its other members' records from their files' entries,
+  and keeps them as an entry of its own (keyed on the group's key) for the next edit;
 - ``snapshots``: one per claims folder, every file's index and every group's members merged,
   used only for the files whose sha256 it names (``kzhealth.index``).
 
@@ -108,12 +109,20 @@ def content_key(data: bytes) -> str:
     return hashlib.sha256(SALT + data).hexdigest()[:KEY_SIZE]
 
 
-def _unpack(body: bytes) -> Any:
+def unpack(body: bytes) -> Any:
     """A MessagePack body; ValueError if it is not one. msgpack is imported here, when an entry
     is read, not by every run (a warm run reads none)."""
     import msgpack  # noqa: PLC0415
 
     return msgpack.unpackb(body)
+
+
+def pack(value: Any) -> bytes:
+    """``value`` in MessagePack (see ``unpack``)."""
+    import msgpack  # noqa: PLC0415
+
+    packed: bytes = msgpack.packb(value)
+    return packed
 
 
 def _batches(keys: list[str]) -> Iterable[list[str]]:
@@ -229,7 +238,7 @@ class Cache:
             expected = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
             if header != expected:
                 return None
-            return body if raw else _unpack(body)
+            return body if raw else unpack(body)
         except (ValueError, TypeError):  # not JSON or MessagePack, not UTF-8, not bytes
             return None
 
@@ -238,9 +247,7 @@ class Cache:
 
     def put(self, kind: str, digest: str, payload: Any) -> None:
         """Queue an entry; ``close`` writes every queued entry in one transaction."""
-        import msgpack  # noqa: PLC0415 - only to write, see _unpack
-
-        self.put_encoded(kind, digest, msgpack.packb(payload))
+        self.put_encoded(kind, digest, pack(payload))
 
     def put_encoded(self, kind: str, digest: str, body: bytes) -> None:
         """``put`` for a payload already packed (in MessagePack, unless it is read ``raw``)."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kzhealth import __version__
-from kzhealth.cache import FORMAT, KEY_SIZE, content_key
+from kzhealth.cache import FORMAT, KEY_SIZE, content_key, pack, unpack
 from kzhealth.engine import GroupKey
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
@@ -39,6 +39,7 @@ from kzhealth.loader import (
     check_folder,
     claim_files,
     encode_row,
+    encoded_rows,
     key_metric,
     load_bytes,
     load_dataset,
@@ -183,33 +184,62 @@ class DatasetIndex:
         group.signature = self.signer.sign(group.text, members)
         return members
 
-    def records(self, members: Iterable[tuple[int, int]]) -> list[Claim]:
-        """The claims at these (file, position) pairs. Taken from the files read in this run,
-        else from their files' cache entries - each record only if it hashes to the content key
-        its index holds - else from the file read whole."""
-        members = list(members)
+    def records(self, group: Group) -> tuple[list[Claim], list[bytes] | None]:
+        """The group's claims, and each one's record as ``encode_row`` packs it - None when
+        every one was parsed in this run (a cold run), as nothing then needs keeping (see
+        ``keep_records``). Taken from the files parsed in this run, else from the records kept
+        for the group's key after it was last compared, else from their files' cache entries -
+        each one only if it hashes to the content key its index holds - else from the file
+        read whole."""
+        members = self.members(group)
         files = self.files
         claims = []
-        for f, p in members:  # a cold run read every file: nothing else is needed
+        for f, p in members:
             loaded = files[f].loaded
             if loaded is None:
                 break
             claims.append(loaded.records[p])
         else:
-            return claims
-        unread = {f for f, _ in members if files[f].loaded is None}
+            return claims, None
+        known = self._kept_records(group.text)
+        unread = {f for f, p in members if files[f].loaded is None and files[f].row(p) not in known}
         self._fetch(sorted(unread - self._entries.keys()))
-        claims = []
+        claims, rows = [], []
         for f, p in members:
             index = files[f]
             if index.loaded is None:
-                claim = _signed(self._entries.get(f), index, p)
-                if claim is not None:
+                record = known.get(index.row(p)) or _signed(self._entries.get(f), index, p)
+                claim = _claim(record) if record is not None else None
+                if record is not None and claim is not None:
                     claims.append(claim)
+                    rows.append(record)
                     continue
                 index.loaded = self._read_whole(index)
             claims.append(index.loaded.records[p])
-        return claims
+            rows.append(encoded_rows(index.loaded)[p])
+        return claims, rows
+
+    def keep_records(self, group: Group, rows: list[bytes]) -> None:
+        """Keep the records of a group compared in a warm run (an edit) for the next time it is
+        compared: its other members then need no file's entry. Kept under the group's key, so
+        that the next edit finds them whatever the group's signature has become."""
+        if self.cache is not None:
+            self.cache.put_encoded("records", _records_key(group.text), pack(rows))
+
+    def _kept_records(self, text: str) -> dict[str, bytes]:
+        """The records kept for a group key (``keep_records``), by their content key; unchecked
+        until used, as each must hash to the content key its index holds."""
+        found: dict[str, bytes] = {}
+        if self.cache is None:
+            return found
+        kept = self.cache.get_many("records", [_records_key(text)], raw=True)[0]
+        try:
+            rows = unpack(kept) if kept is not None else None
+        except (ValueError, TypeError):
+            return found
+        if isinstance(rows, list):
+            found.update((content_key(r), r) for r in rows if isinstance(r, bytes))
+        return found
 
     def _fetch(self, numbers: list[int]) -> None:
         """The records in the cache entries of these files (kept: a file is in many groups)."""
@@ -237,15 +267,25 @@ def _rows(entry: Any, index: FileIndex) -> list[Any] | None:
     return records if isinstance(records, list) and len(records) == index.count else None
 
 
-def _signed(rows: list[Any] | None, index: FileIndex, position: int) -> Claim | None:
-    """A claim from a file's cache entry, if its record hashes to the index's content key."""
+def _signed(rows: list[Any] | None, index: FileIndex, position: int) -> bytes | None:
+    """A record from a file's cache entry, packed, if it hashes to the index's content key."""
     if rows is None:
         return None
-    row = rows[position]
     try:
-        if content_key(encode_row(row)) != index.row(position):
-            return None
-        return Claim.from_row(row)
+        record = encode_row(rows[position])
+    except (TypeError, ValueError):  # not something msgpack packs
+        return None
+    return record if content_key(record) == index.row(position) else None
+
+
+def _records_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _claim(record: bytes) -> Claim | None:
+    """The claim from a record that hashed to its content key."""
+    try:
+        return Claim.from_row(unpack(record))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -331,15 +371,12 @@ def _merge_delta(
     before: _Merged,
     changed: list[int],
     signer: _Signer,
-    touched_extra: set[str],
+    touched: set[str],
 ) -> _Merged:
     """``before`` updated for the files in ``changed`` (numbered alike in ``old`` and ``files``):
-    only the groups those files are in, before or after, are merged and signed again."""
+    only the ``touched`` groups (``_touched``) are merged and signed again."""
     fresh = _members_by_text(files, changed)
     gone = set(changed)
-    touched = set(fresh) | touched_extra
-    for n in changed:
-        touched.update(t for t in old[n].texts() if t)
     texts, packed, signatures = list(before.texts), list(before.packed), list(before.signatures)
     at = {text: i for i, text in enumerate(texts)}
     merged: dict[str, list[tuple[int, int]]] = {}
@@ -358,6 +395,28 @@ def _merge_delta(
         else:
             packed[i], signatures[i] = (_pack(members) if members else ""), signature
     return _Merged(texts, packed, signatures, merged)
+
+
+def _touched(
+    files: list[FileIndex], old: list[FileIndex], changed: list[int], resigned: set[int]
+) -> set[str]:
+    """The group keys whose members, or what their signatures hash, may have changed with the
+    files in ``changed``: every key such a file has, before or after - but for a file edited in
+    place (as many claims as before, and its source's details, ``resigned`` otherwise, the
+    same), only the keys at positions whose key or content key changed. Every other group keeps
+    its members (at the same positions) and signature: editing one claim compares one group."""
+    touched: set[str] = set()
+    for n in changed:
+        before, after = old[n], files[n]
+        if n in resigned or before.count != after.count:
+            touched.update(before.texts())
+            touched.update(after.texts())
+            continue
+        for p, (was, now) in enumerate(zip(before.texts(), after.texts(), strict=True)):
+            if was != now or before.row(p) != after.row(p):
+                touched.update((was, now))
+    touched.discard("")
+    return touched
 
 
 def _groups(merged: _Merged) -> list[Group] | None:
@@ -495,14 +554,15 @@ def _merged(
 ) -> tuple[_Merged, bool] | None:
     """The snapshot's groups brought up to date, and whether to write it again; None when the
     snapshot cannot be built on (damaged)."""
-    changed = set(edited)
-    changed.update(n for n, d in enumerate(signer.details) if d != snapshot.details[n])
+    resigned = {n for n, d in enumerate(signer.details) if d != snapshot.details[n]}
+    changed = sorted(resigned.union(edited))
     metrics = {m for m, d in snapshot.metrics.items() if signer.metrics.get(m) != d}
     metrics.update(m for m in signer.metrics if m not in snapshot.metrics)
     texts = snapshot.merged.texts
-    extra = {t for t in texts if key_metric(t) in metrics} if metrics else set()
+    touched = {t for t in texts if key_metric(t) in metrics} if metrics else set()
     try:
-        merged = _merge_delta(files, old, snapshot.merged, sorted(changed), signer, extra)
+        touched |= _touched(files, old, changed, resigned)
+        merged = _merge_delta(files, old, snapshot.merged, changed, signer, touched)
     except (ValueError, IndexError):
         return None
     return merged, len(changed) > REWRITE_AFTER

@@ -31,7 +31,9 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
     encoded: dict[str, str] = {}
     header: list[str] = []
     pieces: list[bytes] = []
-    claims = index.records(index.members(group))
+    claims, rows = index.records(group)
+    if rows is not None:
+        index.keep_records(group, rows)
     for conflict in classify(group.key, claims):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
