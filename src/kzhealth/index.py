@@ -375,6 +375,8 @@ def _merge_delta(
 ) -> _Merged:
     """``before`` updated for the files in ``changed`` (numbered alike in ``old`` and ``files``):
     only the ``touched`` groups (``_touched``) are merged and signed again."""
+    if not touched:  # a comment edited, say, or nothing at all
+        return _Merged(before.texts, before.packed, before.signatures)
     fresh = _members_by_text(files, changed)
     gone = set(changed)
     texts, packed, signatures = list(before.texts), list(before.packed), list(before.signatures)
