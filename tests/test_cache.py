@@ -325,3 +325,14 @@ def test_schema_and_records_have_the_same_fields() -> None:
     ]
     for validated, record in pairs:
         assert list(validated.model_fields) == list(record.FIELDS), record.__name__
+
+
+def test_ignored_figures_read_back_from_the_cache(claims_dir: Path, tmp_path: Path) -> None:
+    """What `check --texts` needs of each file - its ignored figures and where each is - comes
+    back from a warm cache exactly as parsed."""
+    parsed = load_dataset(claims_dir)
+    assert any(parsed.ignored.values()), "the shipped data ignores some figures"
+    load_dataset(claims_dir, Cache(tmp_path / "cache"))
+    warm = Cache(tmp_path / "cache")
+    assert load_dataset(claims_dir, warm).ignored == parsed.ignored
+    assert warm.misses == 0

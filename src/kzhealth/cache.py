@@ -53,7 +53,7 @@ from typing import Any
 
 from kzhealth import __version__
 
-FORMAT = 6
+FORMAT = 7
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning

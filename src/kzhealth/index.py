@@ -367,14 +367,13 @@ def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
 
 def _merge_delta(
     files: list[FileIndex],
-    old: list[FileIndex],
     before: _Merged,
     changed: list[int],
     signer: _Signer,
     touched: set[str],
 ) -> _Merged:
-    """``before`` updated for the files in ``changed`` (numbered alike in ``old`` and ``files``):
-    only the ``touched`` groups (``_touched``) are merged and signed again."""
+    """``before`` (the snapshot's groups) updated for the files in ``changed``: only the
+    ``touched`` groups (``_touched``) are merged and signed again."""
     if not touched:  # a comment edited, say, or nothing at all
         return _Merged(before.texts, before.packed, before.signatures)
     fresh = _members_by_text(files, changed)
@@ -564,7 +563,7 @@ def _merged(
     touched = {t for t in texts if key_metric(t) in metrics} if metrics else set()
     try:
         touched |= _touched(files, old, changed, resigned)
-        merged = _merge_delta(files, old, snapshot.merged, changed, signer, touched)
+        merged = _merge_delta(files, snapshot.merged, changed, signer, touched)
     except (ValueError, IndexError):
         return None
     return merged, len(changed) > REWRITE_AFTER

@@ -186,7 +186,7 @@ def _to_cache(loaded: LoadedFile, kind: str) -> bytes:
         "marks": loaded.marks,
         "source": loaded.source,
         "source_mark": loaded.source_mark,
-        "ignored": [i.to_dict() for i in loaded.ignored],
+        "ignored": [[i.figure, i.context, i.reason] for i in loaded.ignored],  # Ignored.FIELDS
         "ignored_marks": loaded.ignored_marks,
     }
     packer = _packer()
@@ -227,7 +227,7 @@ def file_from_entry(entry: Any, path: Path, display: str, kind: str) -> LoadedFi
         make = Claim.from_row if kind == "claims" else _RECORDS[kind].from_dict
         records = [make(d) for d in entry["records"]]
         marks = [(int(line), int(col)) for line, col in entry["marks"]]
-        ignored = [Ignored.from_dict(d) for d in entry["ignored"]]
+        ignored = [Ignored(*_three(row)) for row in entry["ignored"]]
         ignored_marks = [(int(line), int(col)) for line, col in entry["ignored_marks"]]
         line, col = entry["source_mark"]
         if len(marks) != len(records) or len(ignored_marks) != len(ignored):
@@ -244,6 +244,15 @@ def file_from_entry(entry: Any, path: Path, display: str, kind: str) -> LoadedFi
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _three(row: Any) -> tuple[Any, Any, Any]:
+    """An ignored figure's row (``Ignored.FIELDS``); TypeError or ValueError for anything but a
+    list of three."""
+    if not isinstance(row, list):
+        raise TypeError("an ignored figure is stored as a list")
+    figure, context, reason = row
+    return figure, context, reason
 
 
 def _load_file(path: Path, display: str, kind: str, cache: Cache | None) -> LoadedFile:

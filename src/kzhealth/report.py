@@ -27,10 +27,11 @@ Piece = tuple[tuple[int, int, str, str, str], ConflictKind, memoryview]
 
 def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
     """Compare one group's claims: its stored form (a header line, then each conflict's JSON)
-    and its pieces, read back from it as a warm run reads them."""
+    and its pieces, as views of that form (each conflict's bytes are kept once)."""
     encoded: dict[str, str] = {}
     header: list[str] = []
     pieces: list[bytes] = []
+    places: list[tuple[tuple[int, int, str, str, str], ConflictKind]] = []
     claims, rows = index.records(group)
     if rows is not None:
         index.keep_records(group, rows)
@@ -39,9 +40,13 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
         pieces.append(piece)
-    body = ";".join(header).encode() + b"\n" + b"".join(pieces)
-    found = _decode(group.key, body)  # views of the body: each conflict's bytes are kept once
-    assert found is not None, "a group result reads back as it was written"
+        places.append((order(conflict.severity, conflict.kind, group.key, first), conflict.kind))
+    head = ";".join(header).encode() + b"\n"
+    body = head + b"".join(pieces)
+    view, at, found = memoryview(body), len(head), []
+    for (where, kind), piece in zip(places, pieces, strict=True):
+        found.append((where, kind, view[at : at + len(piece)]))
+        at += len(piece)
     return body, found
 
 
