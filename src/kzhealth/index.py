@@ -9,8 +9,13 @@
    source and metric. The report caches each group's conflicts under its signature;
 3. a *snapshot* of the merged folder - every file's index, every group's members and signature -
    stored under the folder's location but trusted only file by file: a file whose sha256 is not
-   the snapshot's is read from its own index, and only the groups it is in (before or after the
-   edit) are merged and hashed again. A snapshot over a different set of file names is not used.
+   the snapshot's is read from its own index, and only the groups whose members changed are
+   merged and hashed again (``_touched``). A snapshot over a different set of file names is not
+   used.
+
+A group compared again takes its claims from the files parsed in this run, else from the records
+kept for its key after its last edit, else from its members' files' cache entries - each record
+only if it hashes to the content key its file's index holds.
 
 Cross-file checks (sources and metrics referred to, units that suit their metric, duplicate ids)
 run on every file's index on every run. When anything is wrong, the folder is loaded whole by
