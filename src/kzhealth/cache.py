@@ -198,7 +198,7 @@ class Cache:
 
     def get_many(self, kind: str, digests: list[str], *, raw: bool = False) -> list[Any | None]:
         """``get`` for many files at once (a query per few hundred files, not one per file);
-        ``raw``: the bodies as stored by ``put_encoded``, not decoded as JSON."""
+        ``raw``: the bodies as ``put_encoded`` stored them, not unpacked."""
         keys = [_key(kind, digest) for digest in digests]
         rows = {key: rest for key, *rest in self._select("header, body, used", "entries", keys)}
         found = [

@@ -42,7 +42,7 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
         pieces.append(piece)
         places.append((order(conflict.severity, conflict.kind, group.key, first), conflict.kind))
     head = ";".join(header).encode() + b"\n"
-    body = head + b"".join(pieces)
+    body = b"".join([head, *pieces])
     view, at, found = memoryview(body), len(head), []
     for (where, kind), piece in zip(places, pieces, strict=True):
         found.append((where, kind, view[at : at + len(piece)]))
