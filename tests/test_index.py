@@ -22,7 +22,8 @@ from kzhealth.cache import DATABASE, Cache
 from kzhealth.engine import find_conflicts, group_key
 from kzhealth.index import load_index
 from kzhealth.loader import Dataset, load_dataset
-from kzhealth.model import Claim
+from kzhealth.model import Claim, Topic
+from kzhealth.query import ClaimFilter
 from kzhealth.render import jsonfmt
 from kzhealth.report import conflicts_json
 
@@ -165,6 +166,42 @@ def test_kind_filter_and_output_file_match_the_full_path(
     written = run("conflicts", "-f", "json", "--claims", str(folder), "-o", str(target), env=env)
     assert written.exit_code == 0
     assert target.read_text("utf-8") == report(folder, cache_dir, "--no-cache")[1]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ("--metric", "metric_c"),
+        ("--subject", "KZ"),  # the country and every region in it
+        ("--subject", "kz-ala"),
+        ("--topic", "workforce"),
+        ("--metric", "metric_a", "--subject", "KZ-AKM", "--kind", "different_period"),
+        ("--metric", "metric_z"),  # unknown: the same error, exit code 2
+        ("--metric", "metric_a", "--source", "src-00001"),  # a claim-level filter: full load
+    ],
+)
+def test_group_filters_match_the_full_path(
+    folder: Path, tmp_path: Path, filters: tuple[str, ...]
+) -> None:
+    """Metric, subject and topic are the same for every claim of a group: the report keeps a
+    group's conflicts or not by its key, without reading or comparing any other group."""
+    cache_dir = tmp_path / "cache"
+    everything = same_as_from_scratch(folder, cache_dir)[1]
+    code, stdout, stderr = same_as_from_scratch(folder, cache_dir, *filters)
+    if "metric_z" in filters:
+        assert code == 2 and "unknown metric 'metric_z'" in stderr
+        return
+    assert code == 0 and '"kind"' in stdout
+    assert len(stdout) < len(everything) or filters == ("--subject", "KZ")  # every subject is
+
+
+def test_an_unknown_metric_still_caches_the_run(folder: Path, tmp_path: Path) -> None:
+    """A mistyped --metric on an empty cache fails, and what the run parsed is kept."""
+    cache_dir = tmp_path / "cache"
+    assert report(folder, cache_dir, "--metric", "metric_z")[0] == 2
+    files = len(claims_files(folder))
+    kept = Cache(cache_dir)
+    assert (kept.count("entries"), kept.count("snapshots")) == (2 * files + 2, 1)
 
 
 def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Path) -> None:
@@ -395,3 +432,29 @@ def test_a_run_leaves_no_reference_cycles(folder: Path, tmp_path: Path) -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_a_groups_key_decides_the_group_filters(folder: Path) -> None:
+    """For metric, topic and subject, a group's key says what each of its claims would: the
+    claim filter and the group filter agree on every group."""
+    dataset = load_dataset(folder)
+    groups: dict[object, list[Claim]] = {}
+    for c in dataset.claims:
+        if c.compared:
+            groups.setdefault(group_key(c), []).append(c)
+    for chosen in (
+        ClaimFilter(metric="metric_c"),
+        ClaimFilter(subject="KZ"),
+        ClaimFilter(subject="KZ-ALA"),
+        ClaimFilter(topic=Topic.WORKFORCE),
+        ClaimFilter(metric="metric_a", subject="KZ-AKM"),
+    ):
+        assert chosen.by_group
+        kept = 0
+        for key, members in groups.items():
+            expected = any(chosen.matches(c, dataset) for c in members)
+            assert chosen.matches_group(key, dataset.metrics) == expected, (chosen, key)
+            kept += expected
+        assert kept > 0, chosen
+    assert not ClaimFilter(source="src-00001").by_group
+    assert not ClaimFilter(search="KZ").by_group

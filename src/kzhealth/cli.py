@@ -7,6 +7,7 @@ import gc
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -165,17 +166,15 @@ def _emit(
 
 
 def _filter(
-    dataset: Dataset,
+    sources: Mapping[str, object],
+    metrics: Mapping[str, object],
     source: str | None,
     metric: str | None,
     subject: str | None,
     topic: Topic | None,
     search: str | None,
 ) -> ClaimFilter:
-    for value, table, what in (
-        (source, dataset.sources, "source"),
-        (metric, dataset.metrics, "metric"),
-    ):
+    for value, table, what in ((source, sources, "source"), (metric, metrics, "metric")):
         if value is not None and value not in table:
             close = difflib.get_close_matches(value, list(table), n=3)
             listing = "kzhealth sources" if what == "source" else "kzhealth list"
@@ -217,7 +216,8 @@ def list_claims(
 ) -> None:
     """List every claim: its figure as written, the range it allows, period, source and quote."""
     dataset = _load(claims, no_cache)
-    selected = _filter(dataset, source, metric, subject, topic, search).claims(dataset)
+    chosen = _filter(dataset.sources, dataset.metrics, source, metric, subject, topic, search)
+    selected = chosen.claims(dataset)
     _emit(renderer(fmt).claims(dataset, selected), output, force=force, root=dataset.root)
 
 
@@ -241,19 +241,22 @@ def conflicts(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
-    if (
-        fmt is OutputFormat.JSON
-        and not no_cache
-        and (source, metric, topic, subject, search) == (None,) * 5
-    ):
-        # The whole report as JSON, from the cache group by group (kzhealth.report).
+    if fmt is OutputFormat.JSON and not no_cache and source is None and search is None:
+        # The report as JSON, from the cache group by group (kzhealth.report); the filters
+        # left are decided by a group's key.
         from kzhealth.report import conflicts_json  # noqa: PLC0415
 
         index = _load_index(claims)
-        _emit_encoded(conflicts_json(index, kind or ()), output, force=force, root=index.root)
+        try:
+            chosen = _filter(index.sources, index.metrics, None, metric, subject, topic, None)
+        except typer.Exit:  # an unknown metric: what this run parsed is still cached
+            index.close()
+            raise
+        report = conflicts_json(index, kind or (), chosen)
+        _emit_encoded(report, output, force=force, root=index.root)
         return
     dataset = _load(claims, no_cache)
-    chosen = _filter(dataset, source, metric, subject, topic, search)
+    chosen = _filter(dataset.sources, dataset.metrics, source, metric, subject, topic, search)
     found = chosen.conflicts(find_conflicts(dataset.claims), dataset, kind or ())
     _emit(renderer(fmt).conflicts(dataset, found), output, force=force, root=dataset.root)
 

@@ -166,6 +166,12 @@ class DatasetIndex:
     cache: Cache | None = None
     _entries: dict[int, list[Any] | None] = field(default_factory=dict, repr=False)
 
+    def close(self) -> None:
+        """Write what this run queued in the cache (``Cache.close``), keeping room for every
+        file's entry and index and every group's result."""
+        if self.cache is not None:
+            self.cache.close(files_in_use=2 * len(self.files) + 2, groups_in_use=len(self.groups))
+
     def members(self, group: Group) -> list[tuple[int, int]]:
         """(file, position) of the group's claims, in the dataset's order. Members kept from an
         earlier run must be in order, have the group's key, and sign to its signature; should

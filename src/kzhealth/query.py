@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from kzhealth.engine import Conflict, ConflictKind
+from kzhealth.engine import Conflict, ConflictKind, GroupKey
 from kzhealth.loader import Dataset
-from kzhealth.model import Claim, Topic
+from kzhealth.model import Claim, Metric, Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +27,7 @@ class ClaimFilter:
             return False
         if self.topic and dataset.metrics[claim.metric].topic is not self.topic:
             return False
-        if self.subject and not (
-            claim.subject == self.subject or claim.subject.startswith(f"{self.subject}-")
-        ):
+        if self.subject and not _within(claim.subject, self.subject):
             return False
         if self.search:
             needle = self.search.casefold()
@@ -38,6 +36,23 @@ class ClaimFilter:
             )
             return needle in haystack.casefold()
         return True
+
+    @property
+    def by_group(self) -> bool:
+        """Whether a group's key decides the filter for all its claims: they share its metric
+        (so its topic) and subject, but not their source or their text."""
+        return self.source is None and self.search is None
+
+    def matches_group(self, key: GroupKey, metrics: Mapping[str, Metric]) -> bool:
+        """For a ``by_group`` filter: whether the claims of the group with this key match (then
+        its conflicts are kept, as ``conflicts`` keeps them)."""
+        if self.metric and key.metric != self.metric:
+            return False
+        if self.topic:
+            metric = metrics.get(key.metric)
+            if metric is None or metric.topic is not self.topic:
+                return False
+        return not self.subject or _within(key.subject, self.subject)
 
     def claims(self, dataset: Dataset) -> list[Claim]:
         return [c for c in dataset.claims if self.matches(c, dataset)]
@@ -52,3 +67,8 @@ class ClaimFilter:
             for c in conflicts
             if (not wanted or c.kind in wanted) and any(self.matches(m, dataset) for m in c.claims)
         ]
+
+
+def _within(subject: str, wanted: str) -> bool:
+    """A jurisdiction and the regions in it: KZ matches KZ and KZ-ALA."""
+    return subject == wanted or subject.startswith(f"{wanted}-")

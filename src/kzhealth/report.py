@@ -20,6 +20,7 @@ from collections.abc import Collection
 
 from kzhealth.engine import ConflictKind, GroupKey, Severity, classify, order
 from kzhealth.index import DatasetIndex, Group
+from kzhealth.query import ClaimFilter
 from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, conflict_json
 
 Piece = tuple[tuple[int, int, str, str, str], ConflictKind, memoryview]
@@ -75,14 +76,19 @@ _SEVERITIES = {str(int(severity)): severity for severity in Severity}
 
 
 def conflicts_json(
-    index: DatasetIndex, kinds: Collection[ConflictKind] = ()
+    index: DatasetIndex, kinds: Collection[ConflictKind] = (), chosen: ClaimFilter | None = None
 ) -> list[bytes | memoryview]:
-    """Every conflict in the dataset (of the given kinds): the JSON report in UTF-8, as chunks
-    to write one after another (joining 100 MB first would only copy it)."""
+    """Every conflict in the dataset (of the given kinds, in the groups a ``by_group`` filter
+    keeps): the JSON report in UTF-8, as chunks to write one after another (joining 100 MB first
+    would only copy it). Groups the filter leaves out are neither read nor compared."""
     cache = index.cache
-    stored = cache.get_groups([g.signature for g in index.groups]) if cache is not None else {}
+    groups = index.groups
+    if chosen is not None:
+        assert chosen.by_group, "claim-level filters need the claims (load_dataset)"
+        groups = [g for g in groups if chosen.matches_group(g.key, index.metrics)]
+    stored = cache.get_groups([g.signature for g in groups]) if cache is not None else {}
     found: list[Piece] = []
-    for group in index.groups:
+    for group in groups:
         body = stored.get(group.signature)
         pieces = _decode(group.key, body) if body is not None else None
         if pieces is None:
@@ -90,8 +96,7 @@ def conflicts_json(
             if cache is not None:
                 cache.put_group(group.signature, body)
         found.extend(pieces)
-    if cache is not None:
-        cache.close(files_in_use=2 * len(index.files) + 2, groups_in_use=len(index.groups))
+    index.close()
     wanted = set(kinds)
     found.sort(key=lambda piece: piece[0])
     chunks: list[bytes | memoryview] = [REPORT_HEAD.encode()]
