@@ -336,3 +336,16 @@ def test_ignored_figures_read_back_from_the_cache(claims_dir: Path, tmp_path: Pa
     warm = Cache(tmp_path / "cache")
     assert load_dataset(claims_dir, warm).ignored == parsed.ignored
     assert warm.misses == 0
+
+
+@pytest.mark.parametrize("wanted", [1, 63, 64, 100, 300])
+def test_group_results_read_by_key_or_in_one_pass(tmp_path: Path, wanted: int) -> None:
+    """Whether a run asks for a few group results (looked up by key) or for most of the table
+    (read in one pass), it gets exactly the ones it asked for that are stored."""
+    writer = Cache(tmp_path / "cache")
+    for i in range(200):
+        writer.put_group(f"{i:032x}", f"body {i}".encode())
+    writer.close(groups_in_use=200)
+    keys = [f"{i:032x}" for i in range(0, 2 * wanted, 2)]  # every other one; some not stored
+    found = Cache(tmp_path / "cache").get_groups(keys)
+    assert found == {k: f"body {int(k, 16)}".encode() for k in keys if int(k, 16) < 200}
