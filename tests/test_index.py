@@ -195,6 +195,25 @@ def test_group_filters_match_the_full_path(
     assert len(stdout) < len(everything) or filters == ("--subject", "KZ")  # every subject is
 
 
+@pytest.mark.parametrize("fmt", ["table", "csv", "markdown"])
+@pytest.mark.parametrize(
+    "filters", [("--metric", "metric_c"), ("--subject", "KZ-ALA", "--kind", "recycled")]
+)
+def test_group_filters_in_every_format_match_the_full_path(
+    folder: Path, tmp_path: Path, fmt: str, filters: tuple[str, ...]
+) -> None:
+    """Tables, CSV and Markdown of the groups a group filter keeps: compared from the cache's
+    records, the same as from every claim."""
+    env = {"KZHEALTH_CACHE_DIR": str(tmp_path / "cache")}
+    args = ("conflicts", "--claims", str(folder), "-f", fmt, *filters)
+    outputs = []
+    for extra in ((), ("--no-cache",), ()):  # cold, from scratch, warm
+        result = run(*args, *extra, env=env)
+        outputs.append((result.exit_code, result.stdout, result.stderr))
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0][0] == 0 and len(outputs[0][1]) > 200
+
+
 def test_an_unknown_metric_still_caches_the_run(folder: Path, tmp_path: Path) -> None:
     """A mistyped --metric on an empty cache fails, and what the run parsed is kept."""
     cache_dir = tmp_path / "cache"

@@ -241,10 +241,11 @@ def conflicts(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
-    if fmt is OutputFormat.JSON and not no_cache and source is None and search is None:
-        # The report as JSON, from the cache group by group (kzhealth.report); the filters
-        # left are decided by a group's key.
-        from kzhealth.report import conflicts_json  # noqa: PLC0415
+    by_group = fmt is OutputFormat.JSON or (metric, subject, topic) != (None,) * 3
+    if by_group and not no_cache and source is None and search is None:
+        # From the cache group by group (kzhealth.report): the JSON report as stored, or the
+        # conflicts of the groups the filters keep - they are decided by a group's key.
+        from kzhealth import report  # noqa: PLC0415
 
         index = _load_index(claims)
         try:
@@ -252,8 +253,12 @@ def conflicts(
         except typer.Exit:  # an unknown metric: what this run parsed is still cached
             index.close()
             raise
-        report = conflicts_json(index, kind or (), chosen)
-        _emit_encoded(report, output, force=force, root=index.root)
+        if fmt is OutputFormat.JSON:
+            encoded = report.conflicts_json(index, kind or (), chosen)
+            _emit_encoded(encoded, output, force=force, root=index.root)
+        else:
+            found = report.conflicts_of(index, chosen, kind or ())
+            _emit(renderer(fmt).conflicts(index, found), output, force=force, root=index.root)
         return
     dataset = _load(claims, no_cache)
     chosen = _filter(dataset.sources, dataset.metrics, source, metric, subject, topic, search)

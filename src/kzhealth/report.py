@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from kzhealth.engine import ConflictKind, GroupKey, Severity, classify, order
+from kzhealth.engine import Conflict, ConflictKind, GroupKey, Severity, classify, order
 from kzhealth.index import DatasetIndex, Group
 from kzhealth.query import ClaimFilter
 from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, conflict_json
@@ -73,6 +73,26 @@ def _decode(key: GroupKey, body: bytes) -> list[Piece] | None:
 # Value-to-member tables: a dict lookup is several times faster than calling the enum.
 _KINDS = {kind.value: kind for kind in ConflictKind}
 _SEVERITIES = {str(int(severity)): severity for severity in Severity}
+
+
+def conflicts_of(
+    index: DatasetIndex, chosen: ClaimFilter, kinds: Collection[ConflictKind] = ()
+) -> list[Conflict]:
+    """The conflicts of the groups a ``by_group`` filter keeps (of the given kinds), compared
+    from their claims, in the engine's order: what ``ClaimFilter.conflicts`` keeps of
+    ``find_conflicts`` over every claim, for any renderer. Other groups are not read."""
+    assert chosen.by_group, "claim-level filters need the claims (load_dataset)"
+    wanted = set(kinds)
+    found = []
+    for group in index.groups:
+        if chosen.matches_group(group.key, index.metrics):
+            claims, rows = index.records(group)
+            if rows is not None:
+                index.keep_records(group, rows)
+            found += [c for c in classify(group.key, claims) if not wanted or c.kind in wanted]
+    index.close()
+    found.sort(key=lambda c: order(c.severity, c.kind, c.key, c.claims[0].id))
+    return found
 
 
 def conflicts_json(

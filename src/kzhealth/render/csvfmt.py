@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kzhealth.engine import Conflict
-from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import CLAIM_COLUMNS, check_record, claim_record, source_record
+from kzhealth.render.records import CLAIM_COLUMNS, Tables, check_record, claim_record, source_record
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
@@ -24,16 +23,16 @@ def _write(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def claims(dataset: Dataset, items: list[Claim]) -> str:
+def claims(dataset: Tables, items: list[Claim]) -> str:
     return _write(CLAIM_COLUMNS, (claim_record(dataset, c) for c in items))
 
 
-def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
+def sources(dataset: Tables, items: list[tuple[Source, int]]) -> str:
     columns = ["id", "short", "title", "publisher", "published", "file", "jurisdiction", "kind"]
     return _write([*columns, "claims"], (source_record(s, n) for s, n in items))
 
 
-def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
+def conflicts(dataset: Tables, items: list[Conflict]) -> str:
     rows = (
         {
             "conflict": i,
@@ -47,7 +46,7 @@ def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
     return _write(["conflict", "kind", "severity", *CLAIM_COLUMNS], rows)
 
 
-def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
+def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> str:
     return claims(dataset, items)
 
 

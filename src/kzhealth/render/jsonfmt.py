@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kzhealth.engine import Conflict
-from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import (
     Tables,
@@ -27,15 +26,15 @@ def _dump(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False) + "\n"
 
 
-def claims(dataset: Dataset, items: list[Claim]) -> str:
+def claims(dataset: Tables, items: list[Claim]) -> str:
     return _dump({"claims": [claim_record(dataset, c) for c in items]})
 
 
-def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
+def sources(dataset: Tables, items: list[tuple[Source, int]]) -> str:
     return _dump({"sources": [source_record(s, n) for s, n in items]})
 
 
-def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
+def conflicts(dataset: Tables, items: list[Conflict]) -> str:
     encoded: dict[str, str] = {}
     return join_conflicts(conflict_json(dataset, c, encoded) for c in items)
 
@@ -66,7 +65,7 @@ def join_conflicts(pieces: Iterable[str]) -> str:
     return REPORT_HEAD + REPORT_SEPARATOR.join(pieces) + REPORT_TAIL
 
 
-def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
+def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> str:
     return _dump(
         {
             "metric": metric.to_dict(),

@@ -6,9 +6,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from kzhealth.engine import Conflict
-from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import check_lines, visible
+from kzhealth.render.records import Tables, check_lines, visible
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
@@ -28,7 +27,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _source_label(dataset: Dataset, claim: Claim) -> str:
+def _source_label(dataset: Tables, claim: Claim) -> str:
     source = dataset.sources.get(claim.source)
     if source is None:
         return claim.source
@@ -38,7 +37,7 @@ def _source_label(dataset: Dataset, claim: Claim) -> str:
 CLAIM_HEADER = ("id", "source", "metric", "figure", "range", "period", "quote")
 
 
-def _claim_row(dataset: Dataset, c: Claim) -> tuple[object, ...]:
+def _claim_row(dataset: Tables, c: Claim) -> tuple[object, ...]:
     figure = c.figure if c.qualifier == "exact" else f"{c.figure} ({c.qualifier})"
     return (
         c.id,
@@ -51,18 +50,18 @@ def _claim_row(dataset: Dataset, c: Claim) -> tuple[object, ...]:
     )
 
 
-def claims(dataset: Dataset, items: list[Claim]) -> str:
+def claims(dataset: Tables, items: list[Claim]) -> str:
     return _table(CLAIM_HEADER, (_claim_row(dataset, c) for c in items))
 
 
-def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> str:
+def sources(dataset: Tables, items: list[tuple[Source, int]]) -> str:
     header = ("id", "title", "published", "file", "jurisdiction", "claims")
     return _table(
         header, ((s.id, s.title, s.published.text, s.file, s.jurisdiction, n) for s, n in items)
     )
 
 
-def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
+def conflicts(dataset: Tables, items: list[Conflict]) -> str:
     parts = []
     for i, conflict in enumerate(items, 1):
         title = f"### {i}. {conflict.kind} ({conflict.severity.label}): {conflict.key.metric}\n\n"
@@ -73,7 +72,7 @@ def conflicts(dataset: Dataset, items: list[Conflict]) -> str:
     return "\n".join(parts) if parts else "No conflicts.\n"
 
 
-def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> str:
+def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> str:
     head = f"### {metric.id}\n\n{_cell(metric.description)} ({metric.topic}, {metric.family})\n\n"
     return head + claims(dataset, items)
 

@@ -10,9 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from kzhealth.engine import Conflict, Severity
-from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Rank, Source
-from kzhealth.render.records import check_lines, visible
+from kzhealth.render.records import Tables, check_lines, visible
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
@@ -25,7 +24,7 @@ def t(value: object, style: str = "") -> Text:
     return Text(visible("" if value is None else str(value)), style=style)
 
 
-def _source_cell(dataset: Dataset, claim: Claim) -> Text:
+def _source_cell(dataset: Tables, claim: Claim) -> Text:
     source = dataset.sources.get(claim.source)
     if source is None:
         return t(claim.source)
@@ -54,7 +53,7 @@ def _period_cell(claim: Claim) -> Text:
     return cell
 
 
-def claims(dataset: Dataset, items: list[Claim]) -> list[RenderableType]:
+def claims(dataset: Tables, items: list[Claim]) -> list[RenderableType]:
     table = Table(
         box=box.SIMPLE_HEAD, show_lines=False, expand=False, title=t(f"{len(items)} claims")
     )
@@ -73,7 +72,7 @@ def claims(dataset: Dataset, items: list[Claim]) -> list[RenderableType]:
     return [table]
 
 
-def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> list[RenderableType]:
+def sources(dataset: Tables, items: list[tuple[Source, int]]) -> list[RenderableType]:
     table = Table(box=box.SIMPLE_HEAD, title=t(f"{len(items)} sources"))
     for name in ("Source", "Title", "Published", "File", "Country", "Kind", "Claims"):
         table.add_column(name, overflow="fold", justify="right" if name == "Claims" else "left")
@@ -90,7 +89,7 @@ def sources(dataset: Dataset, items: list[tuple[Source, int]]) -> list[Renderabl
     return [table]
 
 
-def conflict_table(dataset: Dataset, number: int, conflict: Conflict) -> Table:
+def conflict_table(dataset: Tables, number: int, conflict: Conflict) -> Table:
     style = SEVERITY_STYLE[conflict.severity]
     title = t(f"{number}. {conflict.kind.value.replace('_', ' ')}", style)
     title.append_text(t(f" ({conflict.severity.label}) · {conflict.key.metric}", "bold"))
@@ -120,7 +119,7 @@ def conflict_table(dataset: Dataset, number: int, conflict: Conflict) -> Table:
     return table
 
 
-def conflicts(dataset: Dataset, items: list[Conflict]) -> list[RenderableType]:
+def conflicts(dataset: Tables, items: list[Conflict]) -> list[RenderableType]:
     if not items:
         return [t("No conflicts found.")]
     out: list[RenderableType] = []
@@ -135,7 +134,7 @@ def conflicts(dataset: Dataset, items: list[Conflict]) -> list[RenderableType]:
     return out
 
 
-def metric(dataset: Dataset, metric: Metric, items: list[Claim]) -> list[RenderableType]:
+def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> list[RenderableType]:
     head = t(f"{metric.id}", "bold")
     head.append_text(t(f": {metric.description} ({metric.topic.value}, {metric.family.value})"))
     return [head, *claims(dataset, items)]
