@@ -177,27 +177,40 @@ def test_kind_filter_and_output_file_match_the_full_path(
         ("--topic", "workforce"),
         ("--metric", "metric_a", "--subject", "KZ-AKM", "--kind", "different_period"),
         ("--metric", "metric_z"),  # unknown: the same error, exit code 2
-        ("--metric", "metric_a", "--source", "src-00001"),  # a claim-level filter: full load
+        ("--source", "src-00003"),  # the conflicts with a claim of this source, in any group
+        ("--metric", "metric_a", "--source", "src-00001", "--kind", "recycled"),
+        ("--source", "src-nope"),  # unknown: the same error, exit code 2
+        ("--search", "KZ-ALA"),  # a text search: every claim is loaded
     ],
 )
 def test_group_filters_match_the_full_path(
     folder: Path, tmp_path: Path, filters: tuple[str, ...]
 ) -> None:
     """Metric, subject and topic are the same for every claim of a group: the report keeps a
-    group's conflicts or not by its key, without reading or comparing any other group."""
+    group's conflicts or not by its key, without reading or comparing any other group. A
+    source's conflicts come from the groups its claims are in."""
     cache_dir = tmp_path / "cache"
     everything = same_as_from_scratch(folder, cache_dir)[1]
     code, stdout, stderr = same_as_from_scratch(folder, cache_dir, *filters)
-    if "metric_z" in filters:
-        assert code == 2 and "unknown metric 'metric_z'" in stderr
+    if "metric_z" in filters or "src-nope" in filters:
+        assert code == 2 and "unknown" in stderr
         return
     assert code == 0 and '"kind"' in stdout
     assert len(stdout) < len(everything) or filters == ("--subject", "KZ")  # every subject is
+    if "--source" in filters:  # each conflict kept has a claim of that source
+        source = filters[filters.index("--source") + 1]
+        kept = json.loads(stdout)["conflicts"]
+        assert kept and all(any(c["source"] == source for c in k["claims"]) for k in kept)
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "markdown"])
 @pytest.mark.parametrize(
-    "filters", [("--metric", "metric_c"), ("--subject", "KZ-ALA", "--kind", "recycled")]
+    "filters",
+    [
+        ("--metric", "metric_c"),
+        ("--subject", "KZ-ALA", "--kind", "recycled"),
+        ("--source", "src-00003"),
+    ],
 )
 def test_group_filters_in_every_format_match_the_full_path(
     folder: Path, tmp_path: Path, fmt: str, filters: tuple[str, ...]

@@ -241,19 +241,19 @@ def conflicts(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
-    by_group = fmt is OutputFormat.JSON or (metric, subject, topic) != (None,) * 3
-    if by_group and not no_cache and source is None and search is None:
+    filtered = (source, metric, subject, topic) != (None,) * 4
+    if (fmt is OutputFormat.JSON or filtered) and not no_cache and search is None:
         # From the cache group by group (kzhealth.report): the JSON report as stored, or the
-        # conflicts of the groups the filters keep - they are decided by a group's key.
+        # conflicts of the groups that can hold a claim the filters keep.
         from kzhealth import report  # noqa: PLC0415
 
         index = _load_index(claims)
         try:
-            chosen = _filter(index.sources, index.metrics, None, metric, subject, topic, None)
-        except typer.Exit:  # an unknown metric: what this run parsed is still cached
+            chosen = _filter(index.sources, index.metrics, source, metric, subject, topic, None)
+        except typer.Exit:  # an unknown source or metric: what this run parsed is still cached
             index.close()
             raise
-        if fmt is OutputFormat.JSON:
+        if fmt is OutputFormat.JSON and chosen.by_group:
             encoded = report.conflicts_json(index, kind or (), chosen)
             _emit_encoded(encoded, output, force=force, root=index.root)
         else:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kzhealth.engine import Conflict, ConflictKind, GroupKey
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Topic
+from kzhealth.render.records import Tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class ClaimFilter:
     subject: str | None = None
     search: str | None = None
 
-    def matches(self, claim: Claim, dataset: Dataset) -> bool:
+    def matches(self, claim: Claim, dataset: Tables) -> bool:
         if self.source and claim.source != self.source:
             return False
         if self.metric and claim.metric != self.metric:

@@ -78,18 +78,32 @@ _SEVERITIES = {str(int(severity)): severity for severity in Severity}
 def conflicts_of(
     index: DatasetIndex, chosen: ClaimFilter, kinds: Collection[ConflictKind] = ()
 ) -> list[Conflict]:
-    """The conflicts of the groups a ``by_group`` filter keeps (of the given kinds), compared
-    from their claims, in the engine's order: what ``ClaimFilter.conflicts`` keeps of
-    ``find_conflicts`` over every claim, for any renderer. Other groups are not read."""
-    assert chosen.by_group, "claim-level filters need the claims (load_dataset)"
+    """What ``ClaimFilter.conflicts`` keeps of ``find_conflicts`` over every claim (of the given
+    kinds), in the engine's order, for any renderer - from the groups that can hold a matching
+    claim, compared from their claims; other groups are not read. A group's key decides the
+    metric, topic and subject; ``source`` needs a member from that source's files, and then a
+    conflict is kept if any of its claims is from it. A text search needs every claim."""
+    assert chosen.search is None, "a text search needs every claim (load_dataset)"
     wanted = set(kinds)
+    texts = None
+    if chosen.source:
+        files = [f for f in index.files if f.source == chosen.source]
+        texts = {text for f in files for text in f.texts() if text}
     found = []
     for group in index.groups:
-        if chosen.matches_group(group.key, index.metrics):
-            claims, rows = index.records(group)
-            if rows is not None:
-                index.keep_records(group, rows)
-            found += [c for c in classify(group.key, claims) if not wanted or c.kind in wanted]
+        if not chosen.matches_group(group.key, index.metrics):
+            continue
+        if texts is not None and group.text not in texts:
+            continue
+        claims, rows = index.records(group)
+        if rows is not None:
+            index.keep_records(group, rows)
+        found += [
+            c
+            for c in classify(group.key, claims)
+            if (not wanted or c.kind in wanted)
+            and (chosen.by_group or any(chosen.matches(m, index) for m in c.claims))
+        ]
     index.close()
     found.sort(key=lambda c: order(c.severity, c.kind, c.key, c.claims[0].id))
     return found
