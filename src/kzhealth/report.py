@@ -12,6 +12,9 @@ report is then the conflicts of every group in the engine's order, byte for byte
 A stored group result is a header line, ``severity kind first-claim-id bytes`` per conflict
 joined by ``;``, then each conflict's JSON back to back: a warm run decodes no conflict, it
 only puts them in order.
+
+With a filter (``conflicts_of``), only the groups that can hold a matching claim are compared,
+from their claims, for any renderer.
 """
 
 from __future__ import annotations
