@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import sqlite3
 import time
@@ -87,14 +86,16 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("kzhealth", appauthor=False))
 
 
-def _header(kind: str, digest: str) -> dict[str, Any]:
-    return {"format": FORMAT, "kzhealth": __version__, "kind": kind, "file_sha256": digest}
-
-
-# An entry's header as json.dumps(..., sort_keys=True) writes it, filled in without encoding it.
+# An entry's header, JSON as json.dumps(..., sort_keys=True) writes it, filled in without
+# encoding it (no field needs escaping): what it belongs to and the sha256 of its body.
 _HEADER = (
     '{"file_sha256": "%s", "format": %d, "kind": "%s", "kzhealth": "%s", "payload_sha256": "%s"}'
 )
+
+
+def _header(kind: str, digest: str, body: bytes) -> str:
+    """The header ``put_encoded`` writes for this body, and the only one ``get_many`` accepts."""
+    return _HEADER % (digest, FORMAT, kind, __version__, hashlib.sha256(body).hexdigest())
 
 
 def _key(kind: str, digest: str) -> str:
@@ -249,12 +250,11 @@ class Cache:
         if row is None:
             return None
         try:
-            header, body = json.loads(row[0]), bytes(row[1])
-            expected = {**_header(kind, digest), "payload_sha256": hashlib.sha256(body).hexdigest()}
-            if header != expected:
+            body = bytes(row[1])
+            if row[0] != _header(kind, digest, body):
                 return None
             return body if raw else unpack(body)
-        except (ValueError, TypeError):  # not JSON or MessagePack, not UTF-8, not bytes
+        except (ValueError, TypeError):  # not MessagePack, not UTF-8, not bytes
             return None
 
     def _stale(self, used: object) -> bool:
@@ -266,9 +266,7 @@ class Cache:
 
     def put_encoded(self, kind: str, digest: str, body: bytes) -> None:
         """``put`` for a payload already packed (in MessagePack, unless it is read ``raw``)."""
-        payload = hashlib.sha256(body).hexdigest()
-        header = _HEADER % (digest, FORMAT, kind, __version__, payload)  # no field needs escaping
-        self._pending.append((_key(kind, digest), header, body))
+        self._pending.append((_key(kind, digest), _header(kind, digest, body), body))
 
     def put_group(self, key: str, body: bytes) -> None:
         """Queue a group's result under the hash of its inputs."""
@@ -276,22 +274,22 @@ class Cache:
 
     def get_groups(self, keys: list[str]) -> dict[str, bytes]:
         """Stored group results whose checksum holds; the rest must be computed again."""
-        found: dict[str, bytes] = {}
-        for key, checksum, body, used in self._select("checksum, body, used", "groups", keys):
-            if isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == checksum:
-                found[key] = body
-                if self._stale(used):
-                    self._touched["groups"].append(key)
-        return found
+        return self._checked("groups", keys)
 
     def get_snapshot(self, key: str) -> bytes | None:
         """The snapshot stored for a claims folder (see kzhealth.index), if its checksum holds."""
-        for _, checksum, body, used in self._select("checksum, body, used", "snapshots", [key]):
+        return self._checked("snapshots", [key]).get(key)
+
+    def _checked(self, table: str, keys: list[str]) -> dict[str, bytes]:
+        """The bodies of ``table`` (groups or snapshots) under these keys whose sha256 is the
+        checksum stored beside them."""
+        found: dict[str, bytes] = {}
+        for key, checksum, body, used in self._select("checksum, body, used", table, keys):
             if isinstance(body, bytes) and hashlib.sha256(body).hexdigest() == checksum:
+                found[key] = body
                 if self._stale(used):
-                    self._touched["snapshots"].append(key)
-                return body
-        return None
+                    self._touched[table].append(key)
+        return found
 
     def put_snapshot(self, key: str, body: bytes) -> None:
         self._snapshots[key] = body
