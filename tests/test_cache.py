@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -14,7 +13,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from helpers import explain, run
+from helpers import explain, resigned, run
 from kzhealth import cache as cache_module
 from kzhealth.cache import DATABASE, MAX_ENTRIES_FLOOR, Cache
 from kzhealth.errors import DataError
@@ -133,12 +132,6 @@ def _packed(text: str) -> bytes:
     return packed
 
 
-def _resigned(header: str, body: bytes) -> str:
-    meta = json.loads(header)
-    meta["payload_sha256"] = hashlib.sha256(body).hexdigest()
-    return json.dumps(meta, sort_keys=True)
-
-
 ROW_DAMAGE: dict[str, Callable[[str, bytes], tuple[str, bytes]]] = {
     "truncated": lambda h, b: (h, b[: len(b) // 2]),
     "garbage": lambda h, b: (h, b"\x00\xff" * 50),
@@ -148,11 +141,11 @@ ROW_DAMAGE: dict[str, Callable[[str, bytes], tuple[str, bytes]]] = {
     "empty": lambda h, b: ("", b""),
     # a valid checksum over something kzhealth never wrote
     "wrong_shape": lambda h, b: (
-        _resigned(h, msgpack.packb({"records": [{"id": 1}], "marks": "x"})),
+        resigned(h, msgpack.packb({"records": [{"id": 1}], "marks": "x"})),
         msgpack.packb({"records": [{"id": 1}], "marks": "x"}),
     ),
     "bad_values": lambda h, b: (
-        _resigned(h, b.replace(_packed("percent"), _packed("percant"))),
+        resigned(h, b.replace(_packed("percent"), _packed("percant"))),
         b.replace(_packed("percent"), _packed("percant")),
     ),
 }
