@@ -195,13 +195,12 @@ class DatasetIndex:
         group.signature = self.signer.sign(group.text, members)
         return members
 
-    def records(self, group: Group) -> tuple[list[Claim], list[bytes] | None]:
-        """The group's claims, and each one's record as ``encode_row`` packs it - None when
-        every one was parsed in this run (a cold run), as nothing then needs keeping (see
-        ``keep_records``). Taken from the files parsed in this run, else from the records kept
-        for the group's key after it was last compared, else from their files' cache entries -
-        each one only if it hashes to the content key its index holds - else from the file
-        read whole."""
+    def records(self, group: Group) -> list[Claim]:
+        """The group's claims, to compare it again. Taken from the files parsed in this run,
+        else from the records kept for the group's key after it was last compared, else from
+        their files' cache entries - each one only if it hashes to the content key its index
+        holds - else from the file read whole. Unless every one was parsed in this run (a cold
+        run), their records are kept for the next time (``_keep_records``)."""
         members = self.members(group)
         files = self.files
         claims = []
@@ -211,7 +210,7 @@ class DatasetIndex:
                 break
             claims.append(loaded.records[p])
         else:
-            return claims, None
+            return claims
         known = self._kept_records(group.text)
         unread = {f for f, p in members if files[f].loaded is None and files[f].row(p) not in known}
         self._fetch(sorted(unread - self._entries.keys()))
@@ -228,9 +227,10 @@ class DatasetIndex:
                 index.loaded = self._read_whole(index)
             claims.append(index.loaded.records[p])
             rows.append(encoded_rows(index.loaded)[p])
-        return claims, rows
+        self._keep_records(group, rows)
+        return claims
 
-    def keep_records(self, group: Group, rows: list[bytes]) -> None:
+    def _keep_records(self, group: Group, rows: list[bytes]) -> None:
         """Keep the records of a group compared in a warm run (an edit) for the next time it is
         compared: its other members then need no file's entry. Kept under the group's key, so
         that the next edit finds them whatever the group's signature has become."""
@@ -238,7 +238,7 @@ class DatasetIndex:
             self.cache.put_encoded("records", _records_key(group.text), pack(rows))
 
     def _kept_records(self, text: str) -> dict[str, bytes]:
-        """The records kept for a group key (``keep_records``), by their content key; unchecked
+        """The records kept for a group key (``_keep_records``), by their content key; unchecked
         until used, as each must hash to the content key its index holds."""
         found: dict[str, bytes] = {}
         if self.cache is None:

@@ -36,10 +36,7 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
     header: list[str] = []
     pieces: list[bytes] = []
     places: list[tuple[tuple[int, int, str, str, str], ConflictKind]] = []
-    claims, rows = index.records(group)
-    if rows is not None:
-        index.keep_records(group, rows)
-    for conflict in classify(group.key, claims):
+    for conflict in classify(group.key, index.records(group)):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
@@ -98,12 +95,9 @@ def conflicts_of(
             continue
         if texts is not None and group.text not in texts:
             continue
-        claims, rows = index.records(group)
-        if rows is not None:
-            index.keep_records(group, rows)
         found += [
             c
-            for c in classify(group.key, claims)
+            for c in classify(group.key, index.records(group))
             if (not wanted or c.kind in wanted)
             and (chosen.by_group or any(chosen.matches(m, index) for m in c.claims))
         ]
