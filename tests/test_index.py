@@ -8,16 +8,21 @@ import gc
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgpack
 import pytest
 
 from helpers import claim, resigned, run, write_dataset
+from kzhealth import worker
 from kzhealth.cache import DATABASE, Cache
 from kzhealth.engine import find_conflicts, group_key
 from kzhealth.index import load_index
@@ -45,6 +50,17 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def folder(generated: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(generated, tmp_path / "claims"))
+
+
+@pytest.fixture(params=["forked", "in-process"])
+def parsing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Changed files parsed by a child process (kzhealth.worker) where the platform forks, and
+    in this process as everywhere else."""
+    if request.param == "in-process":
+        monkeypatch.setattr(worker, "can_fork", lambda: False)
+    elif not worker.can_fork():
+        pytest.skip("no fork here")
+    return str(request.param)
 
 
 def report(root: Path, cache_dir: Path, *extra: str) -> tuple[int, str, str]:
@@ -136,6 +152,7 @@ STEPS: dict[str, Callable[[Path], None]] = {
 }
 
 
+@pytest.mark.usefixtures("parsing")
 def test_every_kind_of_edit_gives_the_report_computed_from_scratch(
     folder: Path, tmp_path: Path
 ) -> None:
@@ -236,6 +253,7 @@ def test_an_unknown_metric_still_caches_the_run(folder: Path, tmp_path: Path) ->
     assert (kept.count("entries"), kept.count("snapshots")) == (2 * files + 2, 1)
 
 
+@pytest.mark.usefixtures("parsing")
 def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Path) -> None:
     """Errors made after everything is cached (and snapshotted) are reported in full."""
     cache_dir = tmp_path / "cache"
@@ -251,6 +269,7 @@ def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Pa
     assert same_as_from_scratch(folder, cache_dir)[0] == 0
 
 
+@pytest.mark.usefixtures("parsing")
 def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, cache))
@@ -283,6 +302,47 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     unchanged = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, unchanged))
     assert (unchanged.written, unchanged.groups_written, unchanged.misses) == (0, 0, 0)
+
+
+# A run in a fresh interpreter, which reports what it imported (argv: flags file, thread?, args).
+_RUN_AND_REPORT_IMPORTS = """
+import json, sys, threading
+from kzhealth.cli import main
+flags, thread, args = sys.argv[1], sys.argv[2] == "thread", sys.argv[3:]
+if thread:  # a second thread: nothing may be forked beside it
+    done = threading.Event()
+    threading.Thread(target=done.wait, daemon=True).start()
+sys.argv = ["kzhealth", *args]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+with open(flags, "w") as out:
+    json.dump({"code": code, "pydantic": "pydantic" in sys.modules}, out)
+"""
+
+
+def _run_in_python(folder: Path, cache_dir: Path, *, thread: bool) -> tuple[dict[str, Any], str]:
+    flags, target = folder.parent / "flags.json", folder.parent / "report.json"
+    args = ["conflicts", "-f", "json", "--claims", str(folder), "-o", str(target), "--force"]
+    env = {**os.environ, "KZHEALTH_CACHE_DIR": str(cache_dir)}
+    mode = "thread" if thread else "alone"
+    command = [sys.executable, "-c", _RUN_AND_REPORT_IMPORTS, str(flags), mode, *args]
+    subprocess.run(command, env=env, check=True, timeout=120)
+    return json.loads(flags.read_text("utf-8")), target.read_text("utf-8")
+
+
+@pytest.mark.skipif(not worker.can_fork(), reason="no fork here: files are parsed in-process")
+def test_an_edit_is_validated_in_a_child_process(folder: Path, tmp_path: Path) -> None:
+    """After an edit, the run itself never imports pydantic: a forked child validates the file,
+    unless the run has another thread (then it validates it itself), with the same report."""
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    for step, thread in ((_qualifier, False), (_period, True)):
+        step(folder)
+        flags, written = _run_in_python(folder, cache_dir, thread=thread)
+        assert flags == {"code": 0, "pydantic": thread}
+        assert written == report(folder, cache_dir, "--no-cache")[1]
 
 
 def _in(dataset: Dataset, claim: Claim, path: Path) -> bool:

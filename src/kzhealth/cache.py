@@ -12,6 +12,9 @@ Three tables:
 - ``snapshots``: one per claims folder, every file's index and every group's members merged,
   used only for the files whose sha256 it names (``kzhealth.index``).
 
+A run reads the entries it queued as they will be written, including those a child process made
+for it (``adopt``), and may read group results ahead of asking for them (``read_groups_ahead``).
+
 Cross-file checks run on every run; the engine runs on every group whose members changed, and a
 group whose inputs are byte-for-byte the same has the same conflicts, so the cache can never
 hide an error or show a stale one.
@@ -46,7 +49,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +150,10 @@ class Cache:
         self.snapshots_written = 0
         self._db: sqlite3.Connection | None = None
         self._opened = False
-        self._pending: list[tuple[str, str, bytes]] = []
+        self._pending: dict[str, tuple[str, bytes]] = {}  # entries by key: header, body
         self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
         self._groups: dict[str, bytes] = {}
+        self._ahead: dict[str, bytes] = {}  # group results read ahead (read_groups_ahead)
         self._snapshots: dict[str, bytes] = {}
         self._counts: dict[str, int] = {}  # rows per table, when it was first asked
         self._now = time.time()
@@ -202,19 +206,25 @@ class Cache:
 
     def get_many(self, kind: str, digests: list[str], *, raw: bool = False) -> list[Any | None]:
         """``get`` for many files at once (a query per few hundred files, not one per file);
-        ``raw``: the bodies as ``put_encoded`` stored them, not unpacked."""
+        ``raw``: the bodies as ``put_encoded`` stored them, not unpacked. What this run queued
+        is read as it will be written (neither a hit nor a miss)."""
         keys = [_key(kind, digest) for digest in digests]
-        rows = {key: rest for key, *rest in self._select("header, body, used", "entries", keys)}
-        found = [
-            self._verified(kind, digest, rows.get(key), raw)
-            for key, digest in zip(keys, digests, strict=True)
-        ]
-        for key, value in zip(keys, found, strict=True):
+        queued = self._pending
+        unqueued = [key for key in keys if key not in queued]
+        rows = {key: rest for key, *rest in self._select("header, body, used", "entries", unqueued)}
+        found = []
+        for key, digest in zip(keys, digests, strict=True):
+            if key in queued:
+                found.append(self._verified(kind, digest, queued[key], raw))
+                continue
+            row = rows.get(key)
+            value = self._verified(kind, digest, row, raw)
+            found.append(value)
             if value is None:
                 self.misses += 1
                 continue
             self.hits += 1
-            if self._stale(rows[key][2]):
+            if row is not None and self._stale(row[2]):
                 self._touched["entries"].append(key)
         return found
 
@@ -246,7 +256,7 @@ class Cache:
         return self._counts[table]
 
     @staticmethod
-    def _verified(kind: str, digest: str, row: list[Any] | None, raw: bool) -> Any | None:
+    def _verified(kind: str, digest: str, row: Sequence[Any] | None, raw: bool) -> Any | None:
         if row is None:
             return None
         try:
@@ -266,7 +276,16 @@ class Cache:
 
     def put_encoded(self, kind: str, digest: str, body: bytes) -> None:
         """``put`` for a payload already packed (in MessagePack, unless it is read ``raw``)."""
-        self._pending.append((_key(kind, digest), _header(kind, digest, body), body))
+        self._pending[_key(kind, digest)] = (_header(kind, digest, body), body)
+
+    def queued(self) -> list[tuple[str, str, bytes]]:
+        """The entries queued so far: (key, header, body), as ``adopt`` takes them."""
+        return [(key, header, body) for key, (header, body) in self._pending.items()]
+
+    def adopt(self, entries: list[tuple[str, str, bytes]]) -> None:
+        """Queue entries another process queued (``queued``): read as they will be written."""
+        for key, header, body in entries:
+            self._pending[key] = (header, body)
 
     def put_group(self, key: str, body: bytes) -> None:
         """Queue a group's result under the hash of its inputs."""
@@ -274,7 +293,14 @@ class Cache:
 
     def get_groups(self, keys: list[str]) -> dict[str, bytes]:
         """Stored group results whose checksum holds; the rest must be computed again."""
-        return self._checked("groups", keys)
+        ahead = self._ahead
+        found = {key: ahead[key] for key in keys if key in ahead}
+        found.update(self._checked("groups", [key for key in keys if key not in found]))
+        return found
+
+    def read_groups_ahead(self, keys: list[str]) -> None:
+        """Read these group results now (``get_groups`` asks for them later)."""
+        self._ahead.update(self._checked("groups", keys))
 
     def get_snapshot(self, key: str) -> bytes | None:
         """The snapshot stored for a claims folder (see kzhealth.index), if its checksum holds."""
@@ -296,6 +322,7 @@ class Cache:
 
     def close(self, files_in_use: int = 0, groups_in_use: int = 0) -> None:
         """Write what was queued, mark what was used, prune to the bounds; silently on failure."""
+        self._ahead.clear()
         queued = (self._pending, self._groups, self._snapshots)
         if not any(queued) and not any(self._touched.values()):
             self._close_db()
@@ -308,7 +335,7 @@ class Cache:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
-                [(key, header, body, now) for key, header, body in self._pending],
+                [(key, header, body, now) for key, (header, body) in self._pending.items()],
             )
             db.executemany(
                 "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)",

@@ -13,6 +13,10 @@
    merged and hashed again (``_touched``). A snapshot over a different set of file names is not
    used.
 
+Files that changed since the snapshot are parsed by a child process where the platform forks
+(``kzhealth.worker``), while this one reads the group results the snapshot names: an edit's run
+then costs little more than one that finds nothing changed.
+
 A group compared again takes its claims from the files parsed in this run, else from the records
 kept for its key after its last edit, else from its members' files' cache entries - each record
 only if it hashes to the content key its file's index holds.
@@ -55,6 +59,7 @@ from kzhealth.loader import (
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
+from kzhealth.worker import parse_claims
 
 if TYPE_CHECKING:
     from kzhealth.cache import Cache
@@ -542,11 +547,17 @@ def _indexes(
         o if o is not None and o.digest == r[3] else None for o, r in zip(old, read, strict=True)
     ]
     missing = [n for n, f in enumerate(files) if f is None]
-    entries = cache.get_many("index", [read[n][3] for n in missing], raw=True) if cache else []
-    for n, entry in zip(missing, entries or [None] * len(missing), strict=True):
+    stored = _stored_indexes(cache, read, missing)
+    unparsed = [n for n in missing if stored[n] is None]
+    if unparsed and snapshot is not None and cache is not None:
+        parsing = parse_claims([read[n] for n in unparsed])
+        if parsing is not None:  # while it parses: the groups that the snapshot names
+            cache.read_groups_ahead([s for s in snapshot.merged.signatures if s])
+            cache.adopt(parsing.entries())
+            stored.update(_stored_indexes(cache, read, unparsed))
+    for n in missing:
         path, display, raw, digest = read[n]
-        fields = _stored_index(entry)
-        files[n] = _file_index([digest, *fields], path, display) if fields else None
+        files[n] = stored[n]
         if files[n] is None:
             try:
                 files[n] = _whole_file_index(path, display, cache, raw, digest)
@@ -555,6 +566,19 @@ def _indexes(
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing
+
+
+def _stored_indexes(
+    cache: Cache | None, read: list[_Read], numbers: list[int]
+) -> dict[int, FileIndex | None]:
+    """The indexes of these files that the cache holds (None for the others)."""
+    entries = cache.get_many("index", [read[n][3] for n in numbers], raw=True) if cache else []
+    found: dict[int, FileIndex | None] = {}
+    for n, entry in zip(numbers, entries or [None] * len(numbers), strict=True):
+        path, display, _, digest = read[n]
+        fields = _stored_index(entry)
+        found[n] = _file_index([digest, *fields], path, display) if fields else None
+    return found
 
 
 def _merged(
