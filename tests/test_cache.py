@@ -66,7 +66,6 @@ def rewrite(cache_dir: Path, change: Callable[[str, bytes], tuple[str, bytes]]) 
         db.commit()
 
 
-@pytest.mark.usefixtures("writing")
 def test_output_identical_cold_warm_and_without_cache(claims_dir: Path, tmp_path: Path) -> None:
     """Cold cache, warm cache and --no-cache give byte-identical output for every command."""
     cache_dir = tmp_path / "cache"
@@ -169,7 +168,6 @@ def test_damaged_entries_are_ignored_and_replaced(
     assert cache.hits == len(list(claims_dir.glob("*.yaml")))  # the damaged entries were replaced
 
 
-@pytest.mark.usefixtures("writing")
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "directory", "empty"])
 def test_damaged_database_is_replaced(claims_dir: Path, tmp_path: Path, damage: str) -> None:
     """A database file that is garbage, truncated, empty or a folder never breaks a command."""
@@ -192,7 +190,6 @@ def test_damaged_database_is_replaced(claims_dir: Path, tmp_path: Path, damage: 
     assert outputs(claims_dir, cache_dir) == expected
 
 
-@pytest.mark.usefixtures("writing")
 def test_unwritable_cache_folder_still_works(claims_dir: Path, tmp_path: Path) -> None:
     """A cache folder that cannot be created (a file is in the way) is skipped silently."""
     blocker = tmp_path / "cache"
@@ -200,37 +197,9 @@ def test_unwritable_cache_folder_still_works(claims_dir: Path, tmp_path: Path) -
     assert outputs(claims_dir, blocker) == outputs(claims_dir, blocker, "--no-cache")
 
 
-def _count(path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        return int(db.execute("SELECT count(*) FROM entries").fetchone()[0])
-
-
-def test_rows_past_the_bound_are_written_while_the_run_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Past ``WRITE_AHEAD`` queued bytes a thread writes them, each batch committed before
-    ``close``; ``close`` writes the rest, and every row reads back."""
-    monkeypatch.setattr(cache_module, "WRITE_AHEAD", 1000)
-    cache = Cache(tmp_path)
-    digests = [f"{n:064x}" for n in range(10)]
-    for digest in digests:
-        cache.put_encoded("claims", digest, digest.encode() * 5)  # 320 bytes: a batch per 4
-    deadline = time.monotonic() + 10
-    while not (cache.path.is_file() and _count(cache.path) == 8) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _count(cache.path) == 8  # two batches, while the last two rows wait for close
-    cache.close()
-    assert cache.written == 10
-    again = Cache(tmp_path)
-    assert again.get_many("claims", digests, raw=True) == [d.encode() * 5 for d in digests]
-
-
-def test_a_busy_database_is_written_to_later(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A database another process holds locked is neither written nor discarded: the thread
-    gives up after the busy timeout, and the run still closes."""
-    monkeypatch.setattr(cache_module, "WRITE_AHEAD", 1)
+def test_a_locked_database_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database another run holds locked past the busy timeout is neither written nor
+    discarded: the run closes without writing, and what the cache held is still there."""
     monkeypatch.setattr(cache_module, "BUSY_TIMEOUT", 0.05)
     first = Cache(tmp_path)
     first.put_encoded("claims", "0" * 64, b"first")
@@ -238,12 +207,11 @@ def test_a_busy_database_is_written_to_later(
     with contextlib.closing(sqlite3.connect(first.path, isolation_level=None)) as other:
         other.execute("BEGIN EXCLUSIVE")
         cache = Cache(tmp_path)
-        for n in range(1, 4):
-            cache.put_encoded("claims", f"{n:064x}", b"later")
+        cache.put_encoded("claims", "1" * 64, b"later")
         cache.close()
         other.execute("ROLLBACK")
     assert cache.written == 0
-    assert Cache(tmp_path).get_many("claims", ["0" * 64], raw=True) == [b"first"]
+    assert Cache(tmp_path).get_many("claims", ["0" * 64, "1" * 64], raw=True) == [b"first", None]
 
 
 def _age(cache_dir: Path, days_by_key: Callable[[int], float]) -> list[str]:

@@ -152,7 +152,7 @@ STEPS: dict[str, Callable[[Path], None]] = {
 }
 
 
-@pytest.mark.usefixtures("parsing", "writing")
+@pytest.mark.usefixtures("parsing")
 def test_every_kind_of_edit_gives_the_report_computed_from_scratch(
     folder: Path, tmp_path: Path
 ) -> None:
@@ -269,7 +269,7 @@ def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Pa
     assert same_as_from_scratch(folder, cache_dir)[0] == 0
 
 
-@pytest.mark.usefixtures("parsing", "writing")
+@pytest.mark.usefixtures("parsing")
 def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache")
     conflicts_json(load_index(folder, cache))
@@ -410,7 +410,6 @@ DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
 }
 
 
-@pytest.mark.usefixtures("writing")
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: str) -> None:
     """Stored groups, snapshots and records that were damaged - or rewritten with a valid

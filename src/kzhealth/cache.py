@@ -47,11 +47,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import queue
 import sqlite3
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,8 +67,6 @@ BATCH = 900  # keys per SELECT ... IN (...): below every SQLite's limit on param
 SCAN_FROM = 64  # keys asked for at once before reading the whole table can be cheaper...
 SCAN_WHEN = 2.5  # ...which it is when the table holds at most this many rows per key asked for
 SALT = f"kzhealth {__version__} cache format {FORMAT}\n".encode()
-WRITE_AHEAD = 8 << 20  # bytes queued before a thread starts writing them (see _Writer)
-ROWS_PER_INSERT = 200  # rows per INSERT: 800 parameters, below every SQLite's limit
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY,"
@@ -141,105 +136,11 @@ def _batches(keys: list[str]) -> Iterable[list[str]]:
         yield keys[start : start + BATCH]
 
 
-def _open(folder: Path, path: Path) -> sqlite3.Connection:
-    """The database, created if need be; OSError or sqlite3.Error when it cannot be opened
-    (sqlite3.DatabaseError: it is not a database)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        _remove_other_formats(folder)
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-    try:
-        # 64 KiB pages (for a new database): group results are kilobytes to megabytes, and a
-        # cold run writes them in half the time of 4 KiB pages. A rollback journal writes
-        # the ~200 MB once (WAL writes it twice), and no fsync: a cache may be lost in a
-        # power cut, never trusted wrongly (see Safety).
-        db.execute("PRAGMA page_size=65536")
-        db.execute("PRAGMA journal_mode=DELETE")
-        db.execute("PRAGMA synchronous=OFF")
-        for table in _TABLES:
-            db.execute(table)
-    except sqlite3.Error:
-        db.close()
-        raise
-    return db
-
-
-def _remove_other_formats(folder: Path) -> None:
-    """Databases of other cache formats (other kzhealth versions) are never read: removed
-    when this format's database is created, so that upgrades leave nothing behind."""
-    for path in folder.glob("kzhealth-cache-v*.sqlite3*"):
-        if not path.name.startswith(DATABASE):
-            with contextlib.suppress(OSError):
-                path.unlink()
-
-
-Row = tuple[str, str, bytes, float]  # key, header or checksum, body, last used
-Batch = list[tuple[str, list[Row]]]  # rows by table
-
-
-class _Writer:
-    """A thread that writes batches of rows while the run goes on, each batch a transaction.
-    SQLite releases the GIL while it writes, so a run with an empty cache writes its 170 MB (at
-    100,000 claims) while it parses and compares, instead of after. One INSERT per
-    ``ROWS_PER_INSERT`` rows: the thread waits for the GIL once per statement, not per row.
-    After an error it writes nothing more (``error``); ``finish`` waits for the last batch."""
-
-    def __init__(self, folder: Path, path: Path) -> None:
-        self.written: Counter[str] = Counter()
-        self.error: Exception | None = None
-        self._batches: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._run, args=(folder, path), name="kzhealth cache writer", daemon=True
-        )
-        self._thread.start()
-
-    def write(self, batch: Batch) -> None:
-        self._batches.put(batch)
-
-    def finish(self) -> None:
-        self._batches.put(None)
-        self._thread.join()
-
-    def _run(self, folder: Path, path: Path) -> None:
-        try:
-            db = _open(folder, path)
-        except (OSError, sqlite3.Error) as exc:
-            self.error = exc
-            return
-        try:
-            while (batch := self._batches.get()) is not None:
-                _insert(db, batch)
-                for table, rows in batch:
-                    self.written[table] += len(rows)
-        except sqlite3.Error as exc:
-            self.error = exc
-        finally:
-            db.close()
-
-
-def _insert(db: sqlite3.Connection, batch: Batch) -> None:
-    """Write a batch of rows in one transaction (rolled back on failure)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for table, rows in batch:
-            for start in range(0, len(rows), ROWS_PER_INSERT):
-                chunk = rows[start : start + ROWS_PER_INSERT]
-                marks = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
-                query = f"INSERT OR REPLACE INTO {table} VALUES {marks}"  # noqa: S608 - ours
-                db.execute(query, [value for row in chunk for value in row])
-        db.execute("COMMIT")
-    except sqlite3.Error:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise
-
-
 class Cache:
     """Entries, group results and snapshots in one SQLite file; every method tolerates a
-    missing, locked or corrupt cache. Writes are queued; once ``WRITE_AHEAD`` bytes are queued
-    a thread writes them (``_Writer``), and ``close`` writes the rest."""
+    missing, locked or corrupt cache, and writes wait for ``close``."""
 
-    def __init__(self, folder: Path, *, write_ahead: bool = True) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / DATABASE
         self.hits = 0
@@ -251,11 +152,9 @@ class Cache:
         self._opened = False
         self._pending: dict[str, tuple[str, bytes]] = {}  # entries by key: header, body
         self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
-        self._rows: dict[str, list[Row]] = {"entries": [], "groups": [], "snapshots": []}
-        self._unwritten = 0  # bytes in _rows
-        self._write_ahead = write_ahead
-        self._writer: _Writer | None = None
+        self._groups: dict[str, bytes] = {}
         self._ahead: dict[str, bytes] = {}  # group results read ahead (read_groups_ahead)
+        self._snapshots: dict[str, bytes] = {}
         self._counts: dict[str, int] = {}  # rows per table, when it was first asked
         self._now = time.time()
 
@@ -266,7 +165,19 @@ class Cache:
         if not create and not self.path.is_file():
             return None
         try:
-            db = _open(self.folder, self.path)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self._remove_other_formats()
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+            # 64 KiB pages (for a new database): group results are kilobytes to megabytes, and a
+            # cold run writes them in half the time of 4 KiB pages. A rollback journal writes
+            # the ~200 MB once (WAL writes it twice), and no fsync: a cache may be lost in a
+            # power cut, never trusted wrongly (see Safety).
+            db.execute("PRAGMA page_size=65536")
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA synchronous=OFF")
+            for table in _TABLES:
+                db.execute(table)
         except sqlite3.OperationalError:  # locked by another run past the timeout: left alone
             return None
         except sqlite3.DatabaseError:  # not a database (garbage, truncated): start afresh
@@ -282,6 +193,14 @@ class Cache:
         for suffix in ("", "-journal", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 Path(f"{self.path}{suffix}").unlink()
+
+    def _remove_other_formats(self) -> None:
+        """Databases of other cache formats (other kzhealth versions) are never read: removed
+        when this format's database is created, so that upgrades leave nothing behind."""
+        for path in self.folder.glob("kzhealth-cache-v*.sqlite3*"):
+            if not path.name.startswith(DATABASE):
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def get(self, kind: str, digest: str) -> Any | None:
         """The payload stored for this file content, or None (missing or not trustworthy)."""
@@ -359,9 +278,7 @@ class Cache:
 
     def put_encoded(self, kind: str, digest: str, body: bytes) -> None:
         """``put`` for a payload already packed (in MessagePack, unless it is read ``raw``)."""
-        key, header = _key(kind, digest), _header(kind, digest, body)
-        self._pending[key] = (header, body)
-        self._queue("entries", (key, header, body, self._now))
+        self._pending[_key(kind, digest)] = (_header(kind, digest, body), body)
 
     def queued(self) -> list[tuple[str, str, bytes]]:
         """The entries queued so far: (key, header, body), as ``adopt`` takes them."""
@@ -371,21 +288,10 @@ class Cache:
         """Queue entries another process queued (``queued``): read as they will be written."""
         for key, header, body in entries:
             self._pending[key] = (header, body)
-            self._queue("entries", (key, header, body, self._now))
 
     def put_group(self, key: str, body: bytes) -> None:
         """Queue a group's result under the hash of its inputs."""
-        self._queue("groups", (key, hashlib.sha256(body).hexdigest(), body, self._now))
-
-    def _queue(self, table: str, row: Row) -> None:
-        self._rows[table].append(row)
-        self._unwritten += len(row[2])
-        if self._write_ahead and self._unwritten >= WRITE_AHEAD:
-            if self._writer is None:
-                self._writer = _Writer(self.folder, self.path)
-            self._writer.write([(t, rows) for t, rows in self._rows.items() if rows])
-            self._rows = {table: [] for table in self._rows}
-            self._unwritten = 0
+        self._groups[key] = body
 
     def get_groups(self, keys: list[str]) -> dict[str, bytes]:
         """Stored group results whose checksum holds; the rest must be computed again."""
@@ -414,64 +320,62 @@ class Cache:
         return found
 
     def put_snapshot(self, key: str, body: bytes) -> None:
-        self._queue("snapshots", (key, hashlib.sha256(body).hexdigest(), body, self._now))
+        self._snapshots[key] = body
 
     def close(self, files_in_use: int = 0, groups_in_use: int = 0) -> None:
         """Write what was queued, mark what was used, prune to the bounds; silently on failure."""
         self._ahead.clear()
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.finish()
-        rows, touched = self._rows, self._touched
-        wrote = writer is not None or any(rows.values())
-        db = self._connect(create=True) if wrote or any(touched.values()) else None
-        failed = writer.error if writer is not None else None
-        if db is not None and failed is None:
-            failed = self._write(db, files_in_use, groups_in_use, prune=wrote)
-        if isinstance(failed, sqlite3.DatabaseError) and not isinstance(
-            failed, sqlite3.OperationalError
-        ):  # corrupt, not merely busy
+        queued = (self._pending, self._groups, self._snapshots)
+        if not any(queued) and not any(self._touched.values()):
             self._close_db()
-            self._discard()
-        if writer is not None:
-            self.written += writer.written["entries"]
-            self.groups_written += writer.written["groups"]
-            self.snapshots_written += writer.written["snapshots"]
-        self._pending.clear()
-        for table in rows:
-            rows[table] = []
-            touched[table] = []
-        self._unwritten = 0
-        self._close_db()
-
-    def _write(
-        self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int, *, prune: bool
-    ) -> sqlite3.Error | None:
-        """The rows not written yet, the marks of what was used, and pruning: one transaction."""
-        rows, now = self._rows, self._now
+            return
+        db = self._connect(create=True)
+        if db is None:
+            return
+        now = self._now
         try:
             db.execute("BEGIN IMMEDIATE")
-            for table, table_rows in rows.items():
-                db.executemany(
-                    f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)",  # noqa: S608 - ours
-                    table_rows,
-                )
+            db.executemany(
+                "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
+                [(key, header, body, now) for key, (header, body) in self._pending.items()],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)",
+                [
+                    (key, hashlib.sha256(body).hexdigest(), body, now)
+                    for key, body in self._groups.items()
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)",
+                [
+                    (key, hashlib.sha256(body).hexdigest(), body, now)
+                    for key, body in self._snapshots.items()
+                ],
+            )
             for table, keys in self._touched.items():
                 db.executemany(
                     f"UPDATE {table} SET used = ? WHERE key = ?",  # noqa: S608 - our names
                     [(now, key) for key in keys],
                 )
-            if prune:
+            if any(queued):
                 self._prune(db, files_in_use, groups_in_use)
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+            self.written += len(self._pending)
+            self.groups_written += len(self._groups)
+            self.snapshots_written += len(self._snapshots)
+        except sqlite3.DatabaseError as exc:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
-            return exc
-        self.written += len(rows["entries"])
-        self.groups_written += len(rows["groups"])
-        self.snapshots_written += len(rows["snapshots"])
-        return None
+            if not isinstance(exc, sqlite3.OperationalError):  # corrupt, not merely busy
+                self._close_db()
+                self._discard()
+        self._pending.clear()
+        for keys in self._touched.values():
+            keys.clear()
+        self._groups.clear()
+        self._snapshots.clear()
+        self._close_db()
 
     def _prune(self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
         """Beyond its bound, a table loses what was least recently used - but never what was
@@ -514,5 +418,5 @@ class Cache:
         self._close_db()
         self._discard()
         if self.folder.is_dir():
-            _remove_other_formats(self.folder)
+            self._remove_other_formats()
         return held

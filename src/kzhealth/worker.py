@@ -89,7 +89,7 @@ def _child(files: list[ToParse], writer: int) -> NoReturn:
     exit handlers, the cache's database) is touched here."""
     code = 1
     try:
-        made = Cache(Path(), write_ahead=False)  # never opened: collects what load_bytes queues
+        made = Cache(Path())  # never opened: it only collects what load_bytes queues
         for path, display, raw, digest in files:
             with contextlib.suppress(DataError):
                 load_bytes(path, display, "claims", made, raw, digest, parse=True)
