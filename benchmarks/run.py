@@ -11,9 +11,10 @@ command in its own process, as a user would run it:
    floor `python -c "import typer, rich, yaml"`;
 2. scale: `kzhealth conflicts --format json` and `kzhealth check --texts` at each size, against
    the floor of parsing the same YAML files with libyaml (yaml.load with CSafeLoader) and nothing
-   else; the cache rows: empty cache (cold; its ratio against uncached runs made in turn with
-   it), nothing changed (warm), one file edited (its ratio against unedited runs made in turn
-   with it);
+   else; the cache rows: empty cache (cold), nothing changed (warm), one file edited. The cold
+   and edited rows also print their ratio to an uncached (unedited) run made just before each:
+   the median of those pairs' ratios, which this shared machine's drift (10-40% over minutes)
+   moves less than a ratio of medians;
 3. the growth exponent from the second-largest to the largest size.
 """
 
@@ -121,7 +122,8 @@ def one_file_edited(
     """conflicts on a copy of the dataset in which one claim of the first claims file gets a new
     note before every other run: that file is parsed again and that claim's group compared.
     Edited and unedited runs alternate, so that both see the same machine: returns the edited
-    runs' median and peak memory, and the unedited runs' median."""
+    runs' median and peak memory, and the median of each edited run's ratio to the unedited run
+    just before it."""
     work = folder / "edited"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder / "claims", work)
@@ -143,7 +145,7 @@ def one_file_edited(
     return (
         statistics.median(t for t, _ in edited),
         max(mb for _, mb in edited),
-        statistics.median(unedited),
+        statistics.median(e / u for (e, _), u in zip(edited, unedited, strict=True)),
     )
 
 
@@ -174,14 +176,15 @@ def scale(
         timings[label] = t
         ratio = f"{t / parse:.2f}"
         if results is cold:
-            ratio += f" ({t / timings['conflicts --no-cache']:.2f}x no-cache beside it)"
+            pairs = statistics.median(c / u for (c, _), (u, _) in zip(cold, uncached, strict=True))
+            ratio += f" ({pairs:.2f}x no-cache beside it)"
         table.add(f"{size:,}", label, f"{t:.2f}", str(mb), ratio)
     for label, argv in (("conflicts, warm cache", conflicts), ("check --texts --no-cache", check)):
         t, mb = median_of(runs, argv, env)
         timings[label] = t
         table.add(f"{size:,}", label, f"{t:.2f}", str(mb), f"{t / parse:.2f}")
-    t, mb, unedited = one_file_edited(runs, env, cli, folder)
-    vs_warm = f"{t / parse:.2f} ({t / unedited:.2f}x warm beside it)"
+    t, mb, vs_unedited = one_file_edited(runs, env, cli, folder)
+    vs_warm = f"{t / parse:.2f} ({vs_unedited:.2f}x warm beside it)"
     table.add(f"{size:,}", "conflicts, warm, one file edited", f"{t:.2f}", str(mb), vs_warm)
     return timings
 
