@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -112,3 +113,16 @@ def test_no_fork_beside_other_threads() -> None:
         release.set()
         thread.join()
     assert can_fork()
+
+
+def test_a_child_reaped_elsewhere_is_not_trusted(tmp_path: Path) -> None:
+    """Where SIGCHLD is ignored, the child's exit status is lost: its entries are not used (the
+    files are parsed in-process), and nothing fails."""
+    root = write_dataset(tmp_path / "claims", {"src-a": [claim("c1")]})
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        parsing = parse_claims([_to_parse(root / "src-a.yaml")])
+        assert parsing is not None
+        assert parsing.entries() == []
+    finally:
+        signal.signal(signal.SIGCHLD, previous)

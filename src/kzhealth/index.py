@@ -552,8 +552,10 @@ def _indexes(
     if unparsed and snapshot is not None and cache is not None:
         parsing = parse_claims([read[n] for n in unparsed])
         if parsing is not None:  # while it parses: the groups that the snapshot names
-            cache.read_groups_ahead([s for s in snapshot.merged.signatures if s])
-            cache.adopt(parsing.entries())
+            try:
+                cache.read_groups_ahead([s for s in snapshot.merged.signatures if s])
+            finally:
+                cache.adopt(parsing.entries())
             stored.update(_stored_indexes(cache, read, unparsed))
     for n in missing:
         path, display, raw, digest = read[n]

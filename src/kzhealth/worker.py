@@ -50,8 +50,11 @@ class Parsing:
             with os.fdopen(self.reader, "rb") as stream:
                 payload = stream.read()
         finally:
-            _, status = os.waitpid(self.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except ChildProcessError:  # reaped already (SIGCHLD ignored): its end is unknown
+                status = -1
+        if status == -1 or os.waitstatus_to_exitcode(status) != 0:
             return []
         try:
             found = unpack(payload)
