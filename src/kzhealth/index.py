@@ -59,7 +59,7 @@ from kzhealth.loader import (
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
-from kzhealth.worker import parse_claims
+from kzhealth.worker import ToParse, parse_claims
 
 if TYPE_CHECKING:
     from kzhealth.cache import Cache
@@ -520,7 +520,7 @@ def _unreadable(root: Path, cache: Cache | None, exc: DataError) -> DataError:
     return exc
 
 
-_Read = tuple[Path, str, bytes, str]  # path, display name, bytes, sha256
+_Read = ToParse  # path, display name, bytes, sha256
 
 
 def _read(root: Path, shown: str, cache: Cache | None) -> list[_Read]:

@@ -34,6 +34,7 @@ ToParse = tuple[Path, str, bytes, str]  # path, display name, bytes, sha256
 
 
 def can_fork() -> bool:
+    """Whether this process may fork a child to parse (see the module's docstring)."""
     return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
 
 
