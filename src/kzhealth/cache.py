@@ -45,6 +45,7 @@ Databases of other formats (other versions) are removed when this format's is cr
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import sqlite3
@@ -116,18 +117,25 @@ def content_key(data: bytes) -> str:
 
 
 def unpack(body: bytes) -> Any:
-    """A MessagePack body; ValueError if it is not one. msgpack is imported here, when an entry
-    is read, not by every run (a warm run reads none)."""
+    """A MessagePack body; ValueError if it is not one. msgpack is imported when an entry is
+    first read or packed: a run without the cache never imports it."""
     import msgpack  # noqa: PLC0415
 
     return msgpack.unpackb(body)
 
 
-def pack(value: Any) -> bytes:
-    """``value`` in MessagePack (see ``unpack``)."""
+@functools.cache
+def packer() -> Any:
+    """The MessagePack packer (``msgpack.Packer``) every entry is packed with (see
+    ``unpack`` for when msgpack is imported)."""
     import msgpack  # noqa: PLC0415
 
-    packed: bytes = msgpack.packb(value)
+    return msgpack.Packer()
+
+
+def pack(value: Any) -> bytes:
+    """``value`` in MessagePack (see ``unpack``)."""
+    packed: bytes = packer().pack(value)
     return packed
 
 

@@ -16,11 +16,10 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kzhealth.cache import content_key
+from kzhealth.cache import content_key, packer
 from kzhealth.engine import GroupKey, group_key
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
@@ -189,34 +188,26 @@ def _to_cache(loaded: LoadedFile, kind: str) -> bytes:
         "ignored": [[i.figure, i.context, i.reason] for i in loaded.ignored],  # Ignored.FIELDS
         "ignored_marks": loaded.ignored_marks,
     }
-    packer = _packer()
+    packing = packer()
     if kind != "claims":
-        packed: bytes = packer.pack({"records": [r.to_dict() for r in loaded.records], **rest})
+        packed: bytes = packing.pack({"records": [r.to_dict() for r in loaded.records], **rest})
         return packed
     rows = encoded_rows(loaded)
-    fields = [packer.pack(k) + packer.pack(v) for k, v in rest.items()]
-    return b"".join([packer.pack_map_header(len(rest) + 1), *fields, packer.pack("records"),
-                     packer.pack_array_header(len(rows)), *rows])  # fmt: skip
-
-
-@cache
-def _packer() -> Any:
-    """A MessagePack packer (``msgpack.Packer``), imported only once something is packed."""
-    import msgpack  # noqa: PLC0415 - 6 ms that a run served from the cache does not need
-
-    return msgpack.Packer()
+    fields = [packing.pack(k) + packing.pack(v) for k, v in rest.items()]
+    return b"".join([packing.pack_map_header(len(rest) + 1), *fields, packing.pack("records"),
+                     packing.pack_array_header(len(rows)), *rows])  # fmt: skip
 
 
 def encode_row(row: list[Any]) -> bytes:
     """A claim's row as the cache stores it, and as its content key hashes it."""
-    packed: bytes = _packer().pack(row)
+    packed: bytes = packer().pack(row)
     return packed
 
 
 def encoded_rows(loaded: LoadedFile) -> list[bytes]:
     """A claims file's records as ``encode_row`` writes them (encoded once, then kept)."""
     if loaded.rows is None:
-        pack = _packer().pack
+        pack = packer().pack
         loaded.rows = [pack(claim.to_row()) for claim in loaded.records]
     return loaded.rows
 
