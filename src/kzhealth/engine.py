@@ -236,6 +236,12 @@ def order(
     return (-severity, _KIND_ORDER[kind], key.metric, key.subject, first)
 
 
+def in_order(conflicts: list[Conflict]) -> list[Conflict]:
+    """The conflicts sorted in place into the report's ``order``, and returned."""
+    conflicts.sort(key=lambda c: order(c.severity, c.kind, c.key, c.claims[0].id))
+    return conflicts
+
+
 def group(claims: Iterable[Claim]) -> dict[GroupKey, list[Claim]]:
     """Comparable claims by group key, deprecated claims left out."""
     groups: dict[GroupKey, list[Claim]] = defaultdict(list)
@@ -247,11 +253,11 @@ def group(claims: Iterable[Claim]) -> dict[GroupKey, list[Claim]]:
 
 def find_conflicts(claims: Iterable[Claim]) -> list[Conflict]:
     """Every conflict among the claims, most severe first."""
-    found = [
-        conflict
-        for key, members in group(claims).items()
-        if len(members) > 1
-        for conflict in classify(key, members)
-    ]
-    found.sort(key=lambda c: order(c.severity, c.kind, c.key, c.claims[0].id))
-    return found
+    return in_order(
+        [
+            conflict
+            for key, members in group(claims).items()
+            if len(members) > 1
+            for conflict in classify(key, members)
+        ]
+    )

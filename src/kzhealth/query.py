@@ -59,7 +59,7 @@ class ClaimFilter:
         return [c for c in dataset.claims if self.matches(c, dataset)]
 
     def conflicts(
-        self, conflicts: Iterable[Conflict], dataset: Dataset, kinds: Iterable[ConflictKind] = ()
+        self, conflicts: Iterable[Conflict], dataset: Tables, kinds: Iterable[ConflictKind] = ()
     ) -> list[Conflict]:
         """Conflicts with at least one matching claim; every claim of a kept conflict stays."""
         wanted = set(kinds)

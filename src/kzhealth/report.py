@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from kzhealth.engine import Conflict, ConflictKind, GroupKey, Severity, classify, order
+from kzhealth.engine import Conflict, ConflictKind, GroupKey, Severity, classify, in_order, order
 from kzhealth.index import DatasetIndex, Group
 from kzhealth.query import ClaimFilter
 from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, conflict_json
@@ -84,7 +84,6 @@ def conflicts_of(
     metric, topic and subject; ``source`` needs a member from that source's files, and then a
     conflict is kept if any of its claims is from it. A text search needs every claim."""
     assert chosen.search is None, "a text search needs every claim (load_dataset)"
-    wanted = set(kinds)
     texts = None
     if chosen.source:
         files = [f for f in index.files if f.source == chosen.source]
@@ -95,15 +94,9 @@ def conflicts_of(
             continue
         if texts is not None and group.text not in texts:
             continue
-        found += [
-            c
-            for c in classify(group.key, index.records(group))
-            if (not wanted or c.kind in wanted)
-            and (chosen.by_group or any(chosen.matches(m, index) for m in c.claims))
-        ]
+        found += classify(group.key, index.records(group))
     index.close()
-    found.sort(key=lambda c: order(c.severity, c.kind, c.key, c.claims[0].id))
-    return found
+    return chosen.conflicts(in_order(found), index, kinds)
 
 
 def conflicts_json(
