@@ -520,10 +520,7 @@ def _unreadable(root: Path, cache: Cache | None, exc: DataError) -> DataError:
     return exc
 
 
-_Read = ToParse  # path, display name, bytes, sha256
-
-
-def _read(root: Path, shown: str, cache: Cache | None) -> list[_Read]:
+def _read(root: Path, shown: str, cache: Cache | None) -> list[ToParse]:
     display = shown_in(shown)
     found = []
     try:
@@ -537,7 +534,7 @@ def _read(root: Path, shown: str, cache: Cache | None) -> list[_Read]:
 
 
 def _indexes(
-    root: Path, cache: Cache | None, read: list[_Read], snapshot: _Snapshot | None
+    root: Path, cache: Cache | None, read: list[ToParse], snapshot: _Snapshot | None
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
     entry, else read whole); the snapshot's indexes; and which files are not as in it."""
@@ -571,7 +568,7 @@ def _indexes(
 
 
 def _stored_indexes(
-    cache: Cache | None, read: list[_Read], numbers: list[int]
+    cache: Cache | None, read: list[ToParse], numbers: list[int]
 ) -> dict[int, FileIndex | None]:
     """The indexes of these files that the cache holds (None for the others)."""
     entries = cache.get_many("index", [read[n][3] for n in numbers], raw=True) if cache else []
