@@ -347,20 +347,14 @@ class Cache:
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
                 [(key, header, body, now) for key, (header, body) in self._pending.items()],
             )
-            db.executemany(
-                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?)",
-                [
-                    (key, hashlib.sha256(body).hexdigest(), body, now)
-                    for key, body in self._groups.items()
-                ],
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)",
-                [
-                    (key, hashlib.sha256(body).hexdigest(), body, now)
-                    for key, body in self._snapshots.items()
-                ],
-            )
+            for table, bodies in (("groups", self._groups), ("snapshots", self._snapshots)):
+                db.executemany(
+                    f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)",  # noqa: S608 - ours
+                    [
+                        (key, hashlib.sha256(body).hexdigest(), body, now)
+                        for key, body in bodies.items()
+                    ],
+                )
             for table, keys in self._touched.items():
                 db.executemany(
                     f"UPDATE {table} SET used = ? WHERE key = ?",  # noqa: S608 - our names
