@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from kzhealth.errors import DataError, Location, Problem, display_path
@@ -21,7 +21,8 @@ def write_atomic(
     force: bool = False,
     protect: Path | None = None,
 ) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename.
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename; into a
+    device or named pipe (``-o /dev/stdout``), straight through, as nothing is replaced there.
 
     Without ``force`` an existing file is never replaced (the final link fails instead, so two
     runs cannot race each other into a clobber). A YAML file inside ``protect`` (the claims
@@ -40,6 +41,9 @@ def write_atomic(
         raise refuse("is a folder")
     if not target.parent.is_dir():
         raise refuse(f"folder {display_path(target.parent)} does not exist")
+    if target.exists() and not target.is_file():
+        _write_through(target, text, refuse)  # /dev/stdout, /dev/null, a named pipe
+        return
     if target.exists() and not force:
         raise refuse("already exists; use --force to replace it")
     try:
@@ -63,3 +67,15 @@ def write_atomic(
     finally:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
+
+
+def _write_through(
+    target: Path, text: str | Iterable[bytes | memoryview], refuse: Callable[[str], DataError]
+) -> None:
+    """Write into something that is not a regular file: renaming a file over it would replace
+    the device (as root, /dev/null itself) instead of writing to it."""
+    try:
+        with target.open("wb") as handle:
+            handle.writelines([text.encode()] if isinstance(text, str) else text)
+    except OSError as exc:
+        raise refuse(f"cannot write: {exc.strerror}") from None
