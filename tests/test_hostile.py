@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -243,6 +246,25 @@ def test_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     assert code in (-13, 141)
 
 
+def test_console_script_flushes_everything_before_it_exits(
+    claims_dir: Path, tmp_path: Path
+) -> None:
+    """The entry point ends the process without tearing the interpreter down (cli._exit): the
+    whole report must still be written, and the exit status be the command's."""
+    env = {**os.environ, "NO_COLOR": "1", "KZHEALTH_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "kzhealth", "conflicts", "--claims", str(claims_dir)]
+    run_it = functools.partial(subprocess.run, check=False, capture_output=True, timeout=120)
+    done = run_it([*command, "-f", "json"], env=env)
+    assert (done.returncode, done.stderr) == (0, b"")
+    expected = run("conflicts", "--claims", str(claims_dir), "-f", "json").stdout
+    assert done.stdout.decode() == expected
+    (claims_dir / "beta.yaml").write_bytes(b"\xff")
+    failed = run_it(command, env=env)
+    assert failed.returncode == 2
+    assert "beta.yaml:1:1: not valid UTF-8" in failed.stderr.decode()
+    assert failed.stderr.decode().endswith("nothing was changed.\n")
+
+
 def test_interrupt_exits_130_without_traceback(
     claims_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -275,6 +297,25 @@ def test_output_is_atomic_and_never_clobbers(claims_dir: Path, tmp_path: Path) -
     assert forced.exit_code == 0, explain(forced)
     assert json.loads(target.read_text("utf-8"))["conflicts"]
     assert sorted(p.name for p in target.parent.iterdir()) == ["conflicts.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_output_into_a_named_pipe_writes_through_it(claims_dir: Path, tmp_path: Path) -> None:
+    """--output into a named pipe (or a device: /dev/stdout, /dev/null) writes into it; renaming
+    a file over it would replace the pipe (as root, /dev/null itself) with a regular file."""
+    (tmp_path / "out").mkdir()
+    fifo = tmp_path / "out" / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run("conflicts", "--claims", str(claims_dir), "-f", "json", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert result.exit_code == 0, explain(result)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    expected = run("conflicts", "--claims", str(claims_dir), "-f", "json").stdout
+    assert received == [expected.encode()]
+    assert [p.name for p in fifo.parent.iterdir()] == ["report.fifo"]
 
 
 def test_table_output_to_file_is_plain_text(claims_dir: Path, tmp_path: Path) -> None:

@@ -305,16 +305,17 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
 
 
 # A run in a fresh interpreter, which reports what it imported (argv: flags file, thread?, args).
+# The app, not cli.main: main ends the process at once (cli._exit), with nothing after it.
 _RUN_AND_REPORT_IMPORTS = """
 import json, sys, threading
-from kzhealth.cli import main
+from kzhealth.cli import app
 flags, thread, args = sys.argv[1], sys.argv[2] == "thread", sys.argv[3:]
 if thread:  # a second thread: nothing may be forked beside it
     done = threading.Event()
     threading.Thread(target=done.wait, daemon=True).start()
 sys.argv = ["kzhealth", *args]
 try:
-    main()
+    app()
 except SystemExit as exc:
     code = exc.code
 with open(flags, "w") as out:

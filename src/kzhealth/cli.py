@@ -400,6 +400,8 @@ def main() -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app()
+    except SystemExit as exc:  # how every run of a Typer app ends
+        _exit(exc.code)
     except KeyboardInterrupt:
         sys.stderr.write("\n")
         sys.exit(ExitCode.INTERRUPTED)
@@ -408,3 +410,21 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(141)
+
+
+def _exit(code: object) -> NoReturn:
+    """End the process with the status ``sys.exit(code)`` would, without tearing the
+    interpreter down: freeing a 100,000-claim run's objects one by one took 0.05-0.2 s after
+    its output was complete. Output is flushed first, and kzhealth registers no exit handlers
+    (mypy ends its runs the same way: ``mypy.util.hard_exit``)."""
+    if code is None or isinstance(code, int):
+        status = code or 0
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        status = 141
+    os._exit(status)
