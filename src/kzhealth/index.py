@@ -14,8 +14,8 @@
    used.
 
 Files that changed since the snapshot are parsed by a child process where the platform forks
-(``kzhealth.worker``), while this one reads the group results the snapshot names: an edit's run
-then costs little more than one that finds nothing changed.
+(``kzhealth.worker``), while this one reads sources and metrics and the group results the
+snapshot names: an edit's run then costs little more than one that finds nothing changed.
 
 A group compared again takes its claims from the files parsed in this run, else from the records
 kept for its key after its last edit, else from its members' files' cache entries - each record
@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -44,6 +44,7 @@ from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
 from kzhealth.loader import (
     INDEX_SEPARATOR,
+    FolderTables,
     LoadedFile,
     check_folder,
     claim_files,
@@ -534,10 +535,15 @@ def _read(root: Path, shown: str, cache: Cache | None) -> list[ToParse]:
 
 
 def _indexes(
-    root: Path, cache: Cache | None, read: list[ToParse], snapshot: _Snapshot | None
+    root: Path,
+    cache: Cache | None,
+    read: list[ToParse],
+    snapshot: _Snapshot | None,
+    meanwhile: Callable[[], object],
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
-    entry, else read whole); the snapshot's indexes; and which files are not as in it."""
+    entry, else read whole); the snapshot's indexes; and which files are not as in it.
+    ``meanwhile`` is called once, while a child parses the changed files if one does."""
     old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
         if snapshot is not None else [None] * len(read)  # fmt: skip
     files = [
@@ -550,10 +556,13 @@ def _indexes(
         parsing = parse_claims([read[n] for n in unparsed])
         if parsing is not None:  # while it parses: the groups that the snapshot names
             try:
+                meanwhile()
+                meanwhile = _nothing
                 cache.read_groups_ahead([s for s in snapshot.merged.signatures if s])
             finally:
                 cache.adopt(parsing.entries())
             stored.update(_stored_indexes(cache, read, unparsed))
+    meanwhile()
     for n in missing:
         path, display, raw, digest = read[n]
         files[n] = stored[n]
@@ -565,6 +574,10 @@ def _indexes(
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing
+
+
+def _nothing() -> None:
+    return None
 
 
 def _stored_indexes(
@@ -611,14 +624,19 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     """
     problems: list[Problem] = []
     shown = check_folder(root)
-    tables = load_tables(root, shown, cache, problems)
-    if problems:
-        raise _unreadable(root, cache, DataError(problems))
     read = _read(root, shown, cache)
     snapshot = _read_snapshot(cache, root) if cache is not None else None
     if snapshot is not None and snapshot.names != [path.name for path, *_ in read]:
         snapshot = None  # files added, removed or renamed: merged afresh below
-    files, old, edited = _indexes(root, cache, read, snapshot)
+    found: list[FolderTables] = []  # sources, metrics: read while a child parses edited files
+
+    def read_tables() -> None:
+        found.append(load_tables(root, shown, cache, problems))
+
+    files, old, edited = _indexes(root, cache, read, snapshot, read_tables)
+    if problems:
+        raise _unreadable(root, cache, DataError(problems))
+    (tables,) = found
     _check(root, cache, files, tables.sources, tables.metrics)
     sources, metrics = tables.sources or {}, tables.metrics or {}
     signer = _Signer(files, sources, metrics)
