@@ -552,17 +552,18 @@ def _indexes(
     missing = [n for n, f in enumerate(files) if f is None]
     stored = _stored_indexes(cache, read, missing)
     unparsed = [n for n in missing if stored[n] is None]
+    parsing = None
     if unparsed and snapshot is not None and cache is not None:
         parsing = parse_claims([read[n] for n in unparsed])
-        if parsing is not None:  # while it parses: the groups that the snapshot names
+        if parsing is not None:  # while it parses: meanwhile, and the groups the snapshot names
             try:
                 meanwhile()
-                meanwhile = _nothing
                 cache.read_groups_ahead([s for s in snapshot.merged.signatures if s])
             finally:
                 cache.adopt(parsing.entries())
             stored.update(_stored_indexes(cache, read, unparsed))
-    meanwhile()
+    if parsing is None:
+        meanwhile()
     for n in missing:
         path, display, raw, digest = read[n]
         files[n] = stored[n]
@@ -574,10 +575,6 @@ def _indexes(
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing
-
-
-def _nothing() -> None:
-    return None
 
 
 def _stored_indexes(
