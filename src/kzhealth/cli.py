@@ -74,7 +74,8 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write to this file instead of the terminal (atomically; never over a claims file).",
+        help="Write to this file instead of the terminal (atomically; never over a claims "
+        "file). A device or named pipe is written into.",
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Let --output replace an existing file.")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from kzhealth.errors import DataError, Location, Problem, display_path
@@ -41,8 +41,15 @@ def write_atomic(
         raise refuse("is a folder")
     if not target.parent.is_dir():
         raise refuse(f"folder {display_path(target.parent)} does not exist")
+    chunks = [text.encode()] if isinstance(text, str) else text
     if target.exists() and not target.is_file():
-        _write_through(target, text, refuse)  # /dev/stdout, /dev/null, a named pipe
+        # /dev/stdout, /dev/null, a named pipe: written into, as a rename would replace the
+        # device itself (as root, even /dev/null)
+        try:
+            with target.open("wb") as handle:
+                handle.writelines(chunks)
+        except OSError as exc:
+            raise refuse(f"cannot write: {exc.strerror}") from None
         return
     if target.exists() and not force:
         raise refuse("already exists; use --force to replace it")
@@ -52,7 +59,7 @@ def write_atomic(
         raise refuse(f"cannot write there: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.writelines([text.encode()] if isinstance(text, str) else text)
+            handle.writelines(chunks)
             handle.flush()
             os.fsync(handle.fileno())
         if force:
@@ -67,15 +74,3 @@ def write_atomic(
     finally:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
-
-
-def _write_through(
-    target: Path, text: str | Iterable[bytes | memoryview], refuse: Callable[[str], DataError]
-) -> None:
-    """Write into something that is not a regular file: renaming a file over it would replace
-    the device (as root, /dev/null itself) instead of writing to it."""
-    try:
-        with target.open("wb") as handle:
-            handle.writelines([text.encode()] if isinstance(text, str) else text)
-    except OSError as exc:
-        raise refuse(f"cannot write: {exc.strerror}") from None
