@@ -423,6 +423,8 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
         _forget(cache_dir, "groups")  # so that members and records are needed again
     assert report(folder, cache_dir) == expected
     assert report(folder, cache_dir) == expected
+    _value_in_many_files(folder)  # groups merged again from the snapshot's members
+    same_as_from_scratch(folder, cache_dir)
 
 
 def test_edited_group_records_are_not_trusted(folder: Path, tmp_path: Path) -> None:

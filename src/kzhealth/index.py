@@ -155,7 +155,10 @@ def _pack(members: list[tuple[int, int]]) -> str:
 
 def _unpack(packed: str) -> list[tuple[int, int]]:
     """Members as ``_pack`` wrote them; ValueError for anything else."""
-    return [(int(f), int(p)) for f, _, p in (m.partition(":") for m in packed.split(" ") if m)]
+    members = [(int(f), int(p)) for f, _, p in (m.partition(":") for m in packed.split(" ") if m)]
+    if any(f < 0 or p < 0 for f, p in members):
+        raise ValueError("a member's file or position below zero")
+    return members
 
 
 @dataclass
@@ -189,9 +192,7 @@ class DatasetIndex:
             if (
                 len(members) > 1
                 and all(a < b for a, b in pairwise(members))
-                and all(
-                    f >= 0 and p >= 0 and self.files[f].texts()[p] == group.text for f, p in members
-                )
+                and all(self.files[f].texts()[p] == group.text for f, p in members)
                 and self.signer.sign(group.text, members) == group.signature
             ):
                 return members
@@ -384,13 +385,16 @@ def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
 
 def _merge_delta(
     files: list[FileIndex],
+    old: list[FileIndex],
     before: _Merged,
     changed: list[int],
     signer: _Signer,
     touched: set[str],
 ) -> _Merged:
-    """``before`` (the snapshot's groups) updated for the files in ``changed``: only the
-    ``touched`` groups (``_touched``) are merged and signed again."""
+    """``before`` (the snapshot's groups, over the ``old`` indexes) updated for the files in
+    ``changed``: only the ``touched`` groups (``_touched``) are merged and signed again. Their
+    members in the snapshot must be in order and have the group's key in ``old``, or this
+    raises ValueError (or IndexError)."""
     if not touched:  # a comment edited, say, or nothing at all
         return _Merged(before.texts, before.packed, before.signatures)
     fresh = _members_by_text(files, changed)
@@ -400,9 +404,12 @@ def _merge_delta(
     merged: dict[str, list[tuple[int, int]]] = {}
     for text in touched:
         i = at.get(text)
-        members = [m for m in _unpack(packed[i]) if m[0] not in gone] if i is not None else []
-        if any(files[f].texts()[p] != text for f, p in members):
-            raise ValueError("a snapshot's members that do not have their group's key")
+        members = _unpack(packed[i]) if i is not None else []
+        if any(old[f].texts()[p] != text for f, p in members) or not all(
+            a < b for a, b in pairwise(members)
+        ):
+            raise ValueError("a snapshot's members out of order, or without their group's key")
+        members = [m for m in members if m[0] not in gone]
         members = merged[text] = sorted(members + fresh.get(text, []))
         signature = signer.sign(text, members) if len(members) > 1 else ""
         if i is None:
@@ -607,7 +614,7 @@ def _merged(
     touched = {t for t in texts if key_metric(t) in metrics} if metrics else set()
     try:
         touched |= _touched(files, old, changed, resigned)
-        merged = _merge_delta(files, snapshot.merged, changed, signer, touched)
+        merged = _merge_delta(files, old, snapshot.merged, changed, signer, touched)
     except (ValueError, IndexError):
         return None
     return merged, len(changed) > REWRITE_AFTER
