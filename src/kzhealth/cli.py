@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import io
 import os
 import signal
 import sys
@@ -136,8 +137,15 @@ def _emit_encoded(
         _write(target, chunks, force=force, root=root)
         return
     sys.stdout.flush()
-    sys.stdout.buffer.writelines(chunks)
-    sys.stdout.buffer.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # not a file (a test's)
+        sys.stdout.buffer.writelines(chunks)
+        sys.stdout.buffer.flush()
+        return
+    from kzhealth.output import write_chunks  # noqa: PLC0415
+
+    write_chunks(fd, chunks)
 
 
 def _emit(
