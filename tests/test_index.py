@@ -26,8 +26,8 @@ from kzhealth import worker
 from kzhealth.cache import DATABASE, Cache
 from kzhealth.engine import find_conflicts, group_key
 from kzhealth.index import load_index
-from kzhealth.loader import Dataset, load_dataset
-from kzhealth.model import Claim, Topic
+from kzhealth.loader import Dataset, claim_key_text, key_text, load_dataset, parse_key
+from kzhealth.model import Claim, Measure, Status, Topic
 from kzhealth.query import ClaimFilter
 from kzhealth.render import jsonfmt
 from kzhealth.report import conflicts_json
@@ -520,6 +520,19 @@ def test_a_run_leaves_no_reference_cycles(folder: Path, tmp_path: Path) -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_index_keys_are_the_engines_group_keys(folder: Path) -> None:
+    """The key text a claims file's index stores for a claim is its group key as the engine
+    makes it, for the claims the generator writes and the shipped ones: targets and reported
+    figures, every measure but percentage-point changes."""
+    shipped = load_dataset(Path(__file__).parents[1] / "claims").claims
+    claims = [*load_dataset(folder).claims, *shipped]
+    assert {c.status for c in claims} >= {Status.REPORTED, Status.TARGET}
+    assert {c.measure for c in claims} >= set(Measure) - {Measure.CHANGE_PP}
+    for c in claims:
+        assert claim_key_text(c) == key_text(group_key(c)), c.id
+        assert parse_key(claim_key_text(c)) == group_key(c), c.id
 
 
 def test_a_groups_key_decides_the_group_filters(folder: Path) -> None:

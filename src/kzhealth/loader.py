@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kzhealth.cache import content_key, packer
-from kzhealth.engine import GroupKey, group_key
+from kzhealth.engine import GroupKey
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
-from kzhealth.model import Claim, Ignored, Measure, Metric, Source
+from kzhealth.model import Claim, Ignored, Measure, Metric, Source, Status
 from kzhealth.units import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -320,15 +320,31 @@ def make_index(loaded: LoadedFile) -> list[str]:
     claim's group key (``key_text``, "\\n" between) - slugs, codes and hex digits only, which is
     why the cache stores them as plain text joined by ``INDEX_SEPARATOR``: JSON would take
     longer to write and read."""
-    refs = {f"{c.metric}\t{c.unit_info.family.value if c.measure.in_metric_unit else ''}": None
-            for c in loaded.records}  # fmt: skip
+    records = loaded.records
+    # What each claim needs of its metric, once per distinct need, in the order first met.
+    needs = {(c.metric, c.unit_info.family if c.measure in _IN_METRIC_UNIT else None): None
+             for c in records}  # fmt: skip
+    refs = [f"{metric}\t{family.value if family else ''}" for metric, family in needs]
     return [
         loaded.source,
-        "\n".join(c.id for c in loaded.records),
+        "\n".join([c.id for c in records]),
         "".join([content_key(row) for row in encoded_rows(loaded)]),
         "\n".join(refs),
-        "\n".join(key_text(group_key(c)) if c.compared else "" for c in loaded.records),
+        "\n".join([claim_key_text(c) if c.compared else "" for c in records]),
     ]
+
+
+def claim_key_text(claim: Claim) -> str:
+    """``key_text(group_key(claim))``, without building the key: a cold run does this for
+    every claim."""
+    return _KEY_SEP.join(
+        (claim.metric, claim.measure, claim.subject, claim.scope, claim.unit_info.dimension,
+         _GOAL[claim.status])
+    )  # fmt: skip
+
+
+_IN_METRIC_UNIT = frozenset(m for m in Measure if m.in_metric_unit)
+_GOAL = {status: "1" if status.is_goal else "0" for status in Status}
 
 
 # --- the folder ------------------------------------------------------------------------------
