@@ -224,16 +224,28 @@ def _conflict(
 
 
 _FAR = date.max
-_KIND_ORDER = {kind: i for i, kind in enumerate(ConflictKind)}
+_KIND_ORDER = {kind: str(n) for n, kind in enumerate(ConflictKind)}
+assert len(ConflictKind) <= 10 and all(0 <= s <= 9 for s in Severity), "one digit each"
 
 
-def order(
-    severity: Severity, kind: ConflictKind, key: GroupKey, first: str
-) -> tuple[int, int, str, str, str]:
+def order(severity: Severity, kind: ConflictKind, key: GroupKey, first: str) -> str:
     """Where a conflict goes in a report: most severe first, then kind, metric, subject and its
     first claim's id. No two conflicts share it (a claim is in one group, and in one conflict
-    of each kind), so the order is the same however the conflicts were found."""
-    return (-severity, _KIND_ORDER[kind], key.metric, key.subject, first)
+    of each kind), so the order is the same however the conflicts were found.
+
+    One string that sorts that way - ``rank`` then ``order_prefix`` then the id - since 27,000
+    strings sort in a fraction of the time of as many tuples: severity and kind as a digit each,
+    then the texts, each after a NUL (which no slug holds, and which sorts before every
+    character, so a shorter text sorts before a longer one it begins)."""
+    return rank(severity, kind) + order_prefix(key) + first
+
+
+def rank(severity: Severity, kind: ConflictKind) -> str:
+    return f"{9 - severity}{_KIND_ORDER[kind]}"
+
+
+def order_prefix(key: GroupKey) -> str:
+    return f"\0{key.metric}\0{key.subject}\0"
 
 
 def in_order(conflicts: list[Conflict]) -> list[Conflict]:

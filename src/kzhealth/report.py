@@ -21,12 +21,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from kzhealth.engine import Conflict, ConflictKind, GroupKey, Severity, classify, in_order, order
+from kzhealth.engine import (
+    Conflict,
+    ConflictKind,
+    GroupKey,
+    Severity,
+    classify,
+    in_order,
+    order,
+    order_prefix,
+    rank,
+)
 from kzhealth.index import DatasetIndex, Group
 from kzhealth.query import ClaimFilter
 from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, conflict_json
 
-Piece = tuple[tuple[int, int, str, str, str], ConflictKind, memoryview]
+Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
 
 
 def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
@@ -35,7 +45,7 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
     encoded: dict[str, str] = {}
     header: list[str] = []
     pieces: list[bytes] = []
-    places: list[tuple[tuple[int, int, str, str, str], ConflictKind]] = []
+    places: list[tuple[str, ConflictKind]] = []
     for conflict in classify(group.key, index.records(group)):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
@@ -57,22 +67,28 @@ def _decode(key: GroupKey, body: bytes) -> list[Piece] | None:
     rest = memoryview(body)[cut + 1 :]
     pieces = []
     at = 0
+    prefix = order_prefix(key)
     try:
         for item in body[:cut].decode().split(";") if cut > 0 else ():
             severity, name, first, size = item.split(" ")
-            kind, end = _KINDS[name], at + int(size)
+            ranked, kind = _RANKS[severity, name]
+            end = at + int(size)
             if not at < end <= len(rest):
                 return None
-            pieces.append((order(_SEVERITIES[severity], kind, key, first), kind, rest[at:end]))
+            pieces.append((ranked + prefix + first, kind, rest[at:end]))  # engine.order
             at = end
     except (ValueError, KeyError):  # not UTF-8, not four fields, not a number, not a kind
         return None
     return pieces if cut >= 0 and at == len(rest) else None
 
 
-# Value-to-member tables: a dict lookup is several times faster than calling the enum.
-_KINDS = {kind.value: kind for kind in ConflictKind}
-_SEVERITIES = {str(int(severity)): severity for severity in Severity}
+# A header's severity and kind as the start of a conflict's place (engine.rank) and its kind: a
+# dict lookup is several times faster than calling the enums.
+_RANKS = {
+    (str(int(severity)), kind.value): (rank(severity, kind), kind)
+    for severity in Severity
+    for kind in ConflictKind
+}
 
 
 def conflicts_of(
