@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import importlib.util
 import json
 import os
@@ -23,7 +22,7 @@ import pytest
 
 from helpers import claim, resigned, run, write_dataset
 from kzhealth import worker
-from kzhealth.cache import DATABASE, Cache
+from kzhealth.cache import DATABASE, Cache, body_checksum
 from kzhealth.engine import find_conflicts, group_key
 from kzhealth.index import load_index
 from kzhealth.loader import Dataset, claim_key_text, key_text, load_dataset, parse_key
@@ -371,7 +370,7 @@ def _damage(cache_dir: Path, table: str, change: Callable[[bytes], bytes], *, si
             new = change(bytes(value))
             db.execute(f"UPDATE {table} SET body = ? WHERE key = ?", (new, key))
             if sign:
-                checksum = hashlib.sha256(new).hexdigest()
+                checksum = body_checksum(new)
                 db.execute(f"UPDATE {table} SET checksum = ? WHERE key = ?", (checksum, key))
         db.commit()
 
