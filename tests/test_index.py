@@ -345,6 +345,33 @@ def test_an_edit_is_validated_in_a_child_process(folder: Path, tmp_path: Path) -
         assert written == report(folder, cache_dir, "--no-cache")[1]
 
 
+def _no_children_left() -> bool:
+    """Whether this process has no child, running or unreaped."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(not worker.can_fork(), reason="no fork here: files are parsed in-process")
+@pytest.mark.parametrize("beside", ["new_file", "unreadable_file", "nothing"])
+def test_a_child_started_early_is_used_or_ended(folder: Path, tmp_path: Path, beside: str) -> None:
+    """A child starts importing at the first edited file met; if the snapshot then cannot be
+    used (a file was added) or a file cannot be read, it is ended: the report or the errors are
+    those computed from scratch, and no child is left behind."""
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    edit(claims_files(folder)[0], "qualifier: exact", "qualifier: about")
+    if beside == "new_file":
+        _new_file(folder)
+    elif beside == "unreadable_file":
+        (folder / "zz-broken.yaml").mkdir()
+    code, _, stderr = same_as_from_scratch(folder, cache_dir)
+    assert code == (2 if beside == "unreadable_file" else 0), stderr
+    assert _no_children_left()
+
+
 def _in(dataset: Dataset, claim: Claim, path: Path) -> bool:
     return dataset.where[claim.id].path.endswith(path.name)
 

@@ -60,7 +60,7 @@ from kzhealth.loader import (
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
-from kzhealth.worker import ToParse, parse_claims
+from kzhealth.worker import Parsing, ToParse, start_parsing
 
 if TYPE_CHECKING:
     from kzhealth.cache import Cache
@@ -528,17 +528,35 @@ def _unreadable(root: Path, cache: Cache | None, exc: DataError) -> DataError:
     return exc
 
 
-def _read(root: Path, shown: str, cache: Cache | None) -> list[ToParse]:
+def _read(
+    root: Path, shown: str, cache: Cache | None, snapshot: _Snapshot | None
+) -> tuple[list[ToParse], Parsing | None]:
+    """Every claims file's bytes and sha256; and a child started (``start_parsing``) at the
+    first file that is not as in the snapshot and whose index the cache does not hold, so that
+    it imports what validating needs while the other files are read."""
     display = shown_in(shown)
+    known = {name: fields[0] for name, fields in zip(snapshot.names, snapshot.files, strict=True)} \
+        if snapshot is not None and cache is not None else {}  # fmt: skip
     found = []
+    early: Parsing | None = None
     try:
         for path in claim_files(root):
             name = path.name
             raw = read_bytes(path, display(name))
-            found.append((path, display(name), raw, hashlib.sha256(raw).hexdigest()))
+            digest = hashlib.sha256(raw).hexdigest()
+            found.append((path, display(name), raw, digest))
+            if (
+                known.get(name, digest) != digest
+                and cache is not None
+                and cache.get_many("index", [digest], raw=True)[0] is None
+            ):
+                early = start_parsing()
+                known = {}  # one child, started once
     except DataError as exc:
+        if early is not None:
+            early.cancel()
         raise _unreadable(root, cache, exc) from None
-    return found
+    return found, early
 
 
 def _indexes(
@@ -547,10 +565,12 @@ def _indexes(
     read: list[ToParse],
     snapshot: _Snapshot | None,
     meanwhile: Callable[[], object],
+    early: Parsing | None = None,
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
     entry, else read whole); the snapshot's indexes; and which files are not as in it.
-    ``meanwhile`` is called once, while a child parses the changed files if one does."""
+    ``meanwhile`` is called once, while a child parses the changed files if one does: ``early``
+    if ``_read`` started one, which is ended if it is not needed."""
     old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
         if snapshot is not None else [None] * len(read)  # fmt: skip
     files = [
@@ -561,14 +581,17 @@ def _indexes(
     unparsed = [n for n in missing if stored[n] is None]
     parsing = None
     if unparsed and snapshot is not None and cache is not None:
-        parsing = parse_claims([read[n] for n in unparsed])
+        parsing, early = early or start_parsing(), None
         if parsing is not None:  # while it parses: meanwhile, and the groups the snapshot names
+            parsing.send([read[n] for n in unparsed])
             try:
                 meanwhile()
                 cache.read_groups_ahead([s for s in snapshot.merged.signatures if s])
             finally:
                 cache.adopt(parsing.entries())
             stored.update(_stored_indexes(cache, read, unparsed))
+    if early is not None:  # the snapshot is not used (files added, removed or renamed)
+        early.cancel()
     if parsing is None:
         meanwhile()
     for n in missing:
@@ -628,8 +651,8 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     """
     problems: list[Problem] = []
     shown = check_folder(root)
-    read = _read(root, shown, cache)
     snapshot = _read_snapshot(cache, root) if cache is not None else None
+    read, early = _read(root, shown, cache, snapshot)
     if snapshot is not None and snapshot.names != [path.name for path, *_ in read]:
         snapshot = None  # files added, removed or renamed: merged afresh below
     found: list[FolderTables] = []  # sources, metrics: read while a child parses edited files
@@ -637,7 +660,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     def read_tables() -> None:
         found.append(load_tables(root, shown, cache, problems))
 
-    files, old, edited = _indexes(root, cache, read, snapshot, read_tables)
+    files, old, edited = _indexes(root, cache, read, snapshot, read_tables, early)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
     (tables,) = found

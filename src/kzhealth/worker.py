@@ -18,7 +18,10 @@ that locates them.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import signal
+import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from typing import NoReturn
 
 from kzhealth.cache import Cache, pack, unpack
 from kzhealth.errors import DataError
+from kzhealth.files import read_bytes
 from kzhealth.loader import load_bytes
 
 Entry = tuple[str, str, bytes]  # key, header, body: see Cache.queued
@@ -40,13 +44,28 @@ def can_fork() -> bool:
 
 @dataclass
 class Parsing:
-    """A child process parsing claims files; ``entries`` waits for what it made."""
+    """A child process that parses the claims files it is sent (``send``); ``entries`` waits
+    for what it made."""
 
     pid: int
-    reader: int
+    reader: int  # what the child made
+    requests: socket.socket | None = None  # the files to parse, until sent
+
+    def send(self, files: list[ToParse]) -> None:
+        """Name the files to parse. The child reads each again, and parses it only if it still
+        has the sha256 read here: a file that changed meanwhile is left to this process. Sent
+        through a socket without SIGPIPE: a child that died cannot end this process."""
+        if self.requests is None:
+            return
+        requests, self.requests = self.requests, None
+        named = pack([[str(path), display, digest] for path, display, _, digest in files])
+        with contextlib.suppress(OSError), requests:  # OSError: the child is gone
+            requests.sendall(named, getattr(socket, "MSG_NOSIGNAL", 0))
 
     def entries(self) -> list[Entry]:
-        """The cache entries the child made: none if it failed (the files are parsed again)."""
+        """The cache entries the child made: none if it failed (the files are parsed again), or
+        if it was sent nothing (then it is sent an empty list, and ends)."""
+        self.send([])
         try:
             with os.fdopen(self.reader, "rb") as stream:
                 payload = stream.read()
@@ -69,35 +88,69 @@ class Parsing:
             if isinstance(key, str) and isinstance(header, str) and isinstance(body, bytes)
         ]
 
+    def cancel(self) -> None:
+        """End the child without waiting for it (started for files that need no parsing after
+        all)."""
+        if self.requests is not None:
+            self.requests.close()
+            self.requests = None
+        os.close(self.reader)
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
 
-def parse_claims(files: list[ToParse]) -> Parsing | None:
-    """Start parsing these claims files in a child process; None where none can be forked."""
-    if not files or not can_fork():
+
+def start_parsing() -> Parsing | None:
+    """Fork a child that imports what validating needs at once, then parses the files it is
+    sent (``Parsing.send``); None where none can be forked. A run starts it as soon as it
+    meets a file to parse, so that the imports overlap reading the others."""
+    if not can_fork():
         return None
-    reader, writer = os.pipe()
+    to_child, requests = socket.socketpair()
+    from_child, replies = os.pipe()
     try:
         pid = os.fork()
     except OSError:
-        os.close(reader)
-        os.close(writer)
+        to_child.close()
+        requests.close()
+        os.close(from_child)
+        os.close(replies)
         return None
     if pid == 0:
-        os.close(reader)
-        _child(files, writer)
-    os.close(writer)
-    return Parsing(pid, reader)
+        to_child.close()
+        os.close(from_child)
+        _child(requests, replies)
+    requests.close()
+    os.close(replies)
+    return Parsing(pid, from_child, to_child)
 
 
-def _child(files: list[ToParse], writer: int) -> NoReturn:
-    """Parse, send the entries, and exit at once: nothing of the parent's (buffered output,
-    exit handlers, the cache's database) is touched here."""
+def parse_claims(files: list[ToParse]) -> Parsing | None:
+    """Start parsing these claims files in a child process; None where none can be forked."""
+    parsing = start_parsing() if files else None
+    if parsing is not None:
+        parsing.send(files)
+    return parsing
+
+
+def _child(requests: socket.socket, replies: int) -> NoReturn:
+    """Import, parse what is asked, send the entries, and exit at once: nothing of the parent's
+    (buffered output, exit handlers, the cache's database) is touched here."""
     code = 1
     try:
+        from kzhealth import schema, yamlsource  # noqa: F401, PLC0415 - the 0.2 s this is for
+
+        with requests:
+            named = unpack(b"".join(iter(lambda: requests.recv(1 << 16), b"")))
         made = Cache(Path())  # never opened: it only collects what load_bytes queues
-        for path, display, raw, digest in files:
+        for name, display, digest in named:
+            path = Path(name)
             with contextlib.suppress(DataError):
-                load_bytes(path, display, "claims", made, raw, digest, parse=True)
-        with os.fdopen(writer, "wb") as stream:
+                raw = read_bytes(path, display)
+                if hashlib.sha256(raw).hexdigest() == digest:
+                    load_bytes(path, display, "claims", made, raw, digest, parse=True)
+        with os.fdopen(replies, "wb") as stream:
             stream.write(pack([list(entry) for entry in made.queued()]))
         code = 0
     finally:
