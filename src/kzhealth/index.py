@@ -14,8 +14,9 @@
    used.
 
 Files that changed since the snapshot are parsed by a child process where the platform forks
-(``kzhealth.worker``), while this one reads sources and metrics and the group results the
-snapshot names: an edit's run then costs little more than one that finds nothing changed.
+(``kzhealth.worker``), started at the first of them that reading meets, while this one reads
+the other files, sources and metrics and the group results the snapshot names: an edit's run
+then costs little more than one that finds nothing changed.
 
 A group compared again takes its claims from the files parsed in this run, else from the records
 kept for its key after its last edit, else from its members' files' cache entries - each record

@@ -3,10 +3,12 @@
 A run after an edit must validate the files that changed, and validating needs pydantic and
 PyYAML: importing them and building the schemas takes about 0.2 s before the first line is
 parsed, a fifth of a run that finds nothing changed at 100,000 claims. Meanwhile this process
-would have group results to read and check (``Cache.read_groups_ahead``). So the changed files
-are parsed by a forked child process, which has nothing to import but those, and sends back
-the cache entries it made (their records and indexes, as ``load_bytes`` queues them); this
-process adopts them as if they had been in the cache (``Cache.adopt``).
+would have the other files and group results to read and check (``Cache.read_groups_ahead``).
+So the changed files are parsed by a forked child process, started as soon as the first of them
+is met (``start_parsing``): it imports while this process reads on, is then told which files to
+parse (``Parsing.send``), and sends back the cache entries it made (their records and indexes,
+as ``load_bytes`` queues them); this process adopts them as if they had been in the cache
+(``Cache.adopt``).
 
 Only where forking is cheap and safe: POSIX but macOS (whose system libraries are not safe to
 use in a forked child, and where CPython does not fork by default), and never from a process
