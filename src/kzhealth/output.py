@@ -83,7 +83,7 @@ def write_atomic(
     except OSError as exc:
         raise refuse(f"cannot write there: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb"):  # which closes fd
             write_chunks(fd, chunks)
             os.fsync(fd)
         if force:
