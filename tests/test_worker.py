@@ -15,9 +15,17 @@ import pytest
 from helpers import claim, write_dataset
 from kzhealth.cache import Cache
 from kzhealth.loader import file_from_entry, load_bytes
-from kzhealth.worker import Parsing, ToParse, can_fork, parse_claims
+from kzhealth.worker import Parsing, ToParse, can_fork, start_parsing
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="no fork here: files are parsed in-process")
+
+
+def parse_claims(files: list[ToParse]) -> Parsing | None:
+    """A child started and sent these files at once, as a run does after reading them."""
+    parsing = start_parsing()
+    if parsing is not None:
+        parsing.send(files)
+    return parsing
 
 
 def _to_parse(path: Path) -> ToParse:

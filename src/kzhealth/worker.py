@@ -128,14 +128,6 @@ def start_parsing() -> Parsing | None:
     return Parsing(pid, from_child, to_child)
 
 
-def parse_claims(files: list[ToParse]) -> Parsing | None:
-    """Start parsing these claims files in a child process; None where none can be forked."""
-    parsing = start_parsing() if files else None
-    if parsing is not None:
-        parsing.send(files)
-    return parsing
-
-
 def _child(requests: socket.socket, replies: int) -> NoReturn:
     """Import, parse what is asked, send the entries, and exit at once: nothing of the parent's
     (buffered output, exit handlers, the cache's database) is touched here."""
