@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kzhealth.index import SETTLED_NS
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
 FLOOR_IMPORT = "import typer, rich, yaml"
@@ -127,6 +129,9 @@ def one_file_edited(
     work = folder / "edited"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder / "claims", work)
+    # A copy made a moment ago is read whole by every run until its files have settled
+    # (kzhealth.index.SETTLED_NS); a curator's files have.
+    time.sleep(SETTLED_NS / 1e9)
     first = sorted(work.glob("src-*.yaml"))[0]
     original = first.read_text("utf-8")
     argv = [*cli, "conflicts", "--format", "json", "--claims", str(work)]

@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,18 @@ import msgpack
 import pytest
 
 from helpers import claim, resigned, run, write_dataset
-from kzhealth import worker
+from kzhealth import index, worker
 from kzhealth.cache import DATABASE, Cache, body_checksum
 from kzhealth.engine import find_conflicts, group_key
 from kzhealth.index import load_index
-from kzhealth.loader import Dataset, claim_key_text, key_text, load_dataset, parse_key
+from kzhealth.loader import (
+    Dataset,
+    check_folder,
+    claim_key_text,
+    key_text,
+    load_dataset,
+    parse_key,
+)
 from kzhealth.model import Claim, Measure, Status, Topic
 from kzhealth.query import ClaimFilter
 from kzhealth.render import jsonfmt
@@ -46,9 +54,26 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "claims"
 
 
+SETTLED = 0.05  # seconds: index.SETTLED_NS in these tests, so that they need not wait 3 s
+
+
 @pytest.fixture
-def folder(generated: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(generated, tmp_path / "claims"))
+def folder(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the generated folder, settled: its files last changed long enough before the
+    first run for it to record their stamps (``index._read``)."""
+    copied = Path(shutil.copytree(generated, tmp_path / "claims"))
+    monkeypatch.setattr(index, "SETTLED_NS", int(SETTLED * 1e9))
+    time.sleep(SETTLED * 1.5)
+    return copied
+
+
+@pytest.fixture(params=["stamped", "never-stamped"])
+def stamps(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Unchanged files known by their stamps, and read every time (files that always changed
+    just before the run)."""
+    if request.param == "never-stamped":
+        monkeypatch.setattr(index, "SETTLED_NS", 10**18)
+    return str(request.param)
 
 
 @pytest.fixture(params=["forked", "in-process"])
@@ -151,7 +176,7 @@ STEPS: dict[str, Callable[[Path], None]] = {
 }
 
 
-@pytest.mark.usefixtures("parsing")
+@pytest.mark.usefixtures("parsing", "stamps")
 def test_every_kind_of_edit_gives_the_report_computed_from_scratch(
     folder: Path, tmp_path: Path
 ) -> None:
@@ -434,6 +459,18 @@ DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 3), True),
     "snapshot_members_signed": ("snapshots", lambda b: re.sub(rb"\d+:\d+", b"0:0", b), True),
     "snapshot_keys_signed": ("snapshots", lambda b: b.replace(b"change_pct", b"change_px"), True),
+    # Every file's sha256 another, its stamp still the file's: records are then read from the
+    # files, whose bytes have other sha256s but make the same indexes.
+    "snapshot_digests_signed": (
+        "snapshots",
+        lambda b: re.sub(rb"\x1d[0-9a-f]{64}\x1d", b"\x1d" + b"f" * 64 + b"\x1d", b),
+        True,
+    ),
+    "snapshot_stamps_signed": (
+        "snapshots",
+        lambda b: re.sub(rb"\x1d(\d+ ){4}\d+\x1d", b"\x1d1 2 3 4 5\x1d", b),
+        True,
+    ),
 }
 
 
@@ -451,6 +488,49 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
     assert report(folder, cache_dir) == expected
     _value_in_many_files(folder)  # groups merged again from the snapshot's members
     same_as_from_scratch(folder, cache_dir)
+
+
+def _unread(root: Path, cache_dir: Path) -> set[str]:
+    """The claims files a run would know by their stamps, without reading them."""
+    cache = Cache(cache_dir)
+    got = index._read(root, check_folder(root), cache, index._read_snapshot(cache, root))
+    if got.early is not None:
+        got.early.cancel()
+    cache.close()
+    return {path.name for path, _, raw, _ in got.items if raw is None}
+
+
+def test_files_are_read_again_only_when_their_stamp_changes(folder: Path, tmp_path: Path) -> None:
+    """A file rewritten with as many bytes and its times put back is read again: its change
+    time (and on some systems its inode) moved."""
+    cache_dir = tmp_path / "cache"
+    first = same_as_from_scratch(folder, cache_dir)
+    names = {path.name for path in claims_files(folder)}
+    assert _unread(folder, cache_dir) == names
+    path = claims_files(folder)[3]
+    info = path.stat()
+    _edit_claim(path, _first_exact(folder, path), "qualifier: exact", "qualifier: about")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (info.st_size, info.st_mtime_ns)
+    assert _unread(folder, cache_dir) == names - {path.name}
+    assert same_as_from_scratch(folder, cache_dir)[1] != first[1]
+
+
+def test_files_changed_just_before_a_run_are_stamped_later(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files that changed just before the run that wrote the snapshot are read every run, until
+    enough of them have settled for a run to write it again with their stamps."""
+    cache_dir = tmp_path / "cache"
+    settled = index.SETTLED_NS
+    monkeypatch.setattr(index, "SETTLED_NS", 10**18)  # as if every file had just been written
+    expected = same_as_from_scratch(folder, cache_dir)
+    assert _unread(folder, cache_dir) == set()
+    monkeypatch.setattr(index, "SETTLED_NS", settled)
+    monkeypatch.setattr(index, "REWRITE_AFTER", len(claims_files(folder)) - 1)
+    assert report(folder, cache_dir) == expected  # stamps every file: the snapshot is rewritten
+    assert _unread(folder, cache_dir) == {path.name for path in claims_files(folder)}
+    assert report(folder, cache_dir) == expected
 
 
 def test_edited_group_records_are_not_trusted(folder: Path, tmp_path: Path) -> None:

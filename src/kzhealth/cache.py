@@ -1,4 +1,5 @@
-"""A cache of validated content, keyed on content: never on names, times or sizes.
+"""A cache of validated content, keyed on content: never on names, times or sizes (a snapshot's
+stamps only tell which content a file still has: ``kzhealth.index``).
 
 Three tables:
 
@@ -58,7 +59,7 @@ from typing import Any
 
 from kzhealth import __version__
 
-FORMAT = 8
+FORMAT = 9
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning

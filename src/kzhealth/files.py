@@ -17,6 +17,11 @@ MAX_FILE_BYTES = 256 * 1024 * 1024  # 100,000 claims are about 30 MB
 
 def read_bytes(path: Path, display: str) -> bytes:
     """Read a regular file of bounded size, or raise a located DataError."""
+    return read_file(path, display)[0]
+
+
+def read_file(path: Path, display: str) -> tuple[bytes, os.stat_result]:
+    """``read_bytes``, and the file's status as it was before it was read."""
 
     def fail(message: str) -> DataError:
         return DataError([Problem(Location(display), "", message)])
@@ -51,7 +56,7 @@ def read_bytes(path: Path, display: str) -> bytes:
         os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise fail(f"larger than {MAX_FILE_BYTES >> 20} MiB")
-    return data
+    return data, info
 
 
 _OPEN_FLAGS = (

@@ -7,11 +7,12 @@
 2. the *groups* of comparable claims merged from those indexes, each with a *signature*: a hash
    of its key, its members' records in the dataset's order, and what their records show of their
    source and metric. The report caches each group's conflicts under its signature;
-3. a *snapshot* of the merged folder - every file's index, every group's members and signature -
-   stored under the folder's location but trusted only file by file: a file whose sha256 is not
-   the snapshot's is read from its own index, and only the groups whose members changed are
-   merged and hashed again (``_touched``). A snapshot over a different set of file names is not
-   used.
+3. a *snapshot* of the merged folder - every file's index and stamp, every group's members and
+   signature - stored under the folder's location but trusted only file by file: a file whose
+   sha256 is not the snapshot's is read from its own index, and only the groups whose members
+   changed are merged and hashed again (``_touched``). A file whose stamp (size, times, inode) is
+   the recorded one is not read: its sha256 is the recorded one (``_read``). A snapshot over a
+   different set of file names is not used.
 
 Files that changed since the snapshot are parsed by a child process where the platform forks
 (``kzhealth.worker``), started at the first of them that reading meets, while this one reads
@@ -29,10 +30,13 @@ run on every file's index on every run. When anything is wrong, the folder is lo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -42,7 +46,7 @@ from kzhealth import __version__
 from kzhealth.cache import FORMAT, KEY_SIZE, content_key, pack, unpack
 from kzhealth.engine import GroupKey
 from kzhealth.errors import DataError, Location, Problem, display_path
-from kzhealth.files import read_bytes
+from kzhealth.files import read_bytes, read_file
 from kzhealth.loader import (
     INDEX_SEPARATOR,
     FolderTables,
@@ -66,7 +70,8 @@ from kzhealth.worker import Parsing, ToParse, start_parsing
 if TYPE_CHECKING:
     from kzhealth.cache import Cache
 
-REWRITE_AFTER = 32  # files changed since the snapshot before it is written again
+REWRITE_AFTER = 32  # files changed (or newly stamped) since the snapshot before it is rewritten
+SETTLED_NS = 3_000_000_000  # a file's stamp is kept once it last changed this long before a run
 _SEPARATOR = "\x1e"  # between a signature's parts; no record's JSON contains it unescaped
 
 
@@ -271,14 +276,19 @@ class DatasetIndex:
             self._entries[f] = _rows(entry, files[f])
 
     def _read_whole(self, index: FileIndex) -> LoadedFile:
+        """The file parsed (not taken from the cache: its entry holds records the index did not
+        sign). Bytes other than the index's sha256 - a file that changed during the run, or
+        whose sha256 came from a stamp the snapshot got wrong - are used only if they make the
+        same index; otherwise the groups merged from it may be wrong, and the run stops."""
         raw = read_bytes(index.path, index.display)
-        if hashlib.sha256(raw).hexdigest() != index.digest:
+        digest = hashlib.sha256(raw).hexdigest()
+        loaded, made = load_bytes(
+            index.path, index.display, "claims", self.cache, raw, digest, parse=True
+        )
+        if digest != index.digest and (made or make_index(loaded)) != index.fields()[1:]:
             where = Location(index.display)
             raise DataError([Problem(where, "", "changed while kzhealth read it; run again")])
-        # Parsed, not taken from the cache: its entry holds records the index did not sign.
-        return load_bytes(
-            index.path, index.display, "claims", self.cache, raw, index.digest, parse=True
-        )[0]
+        return loaded
 
 
 def _rows(entry: Any, index: FileIndex) -> list[Any] | None:
@@ -465,11 +475,16 @@ def _snapshot_key(root: Path) -> str:
 
 
 _FIELD = "\x1d"  # between a snapshot's fields: JSON would take four times longer to read
-_PER_FILE = 8  # name, FileIndex.fields(), source details
+_PER_FILE = 9  # name, stamp, FileIndex.fields(), source details
 
 
 def _write_snapshot(
-    cache: Cache, root: Path, files: list[FileIndex], signer: _Signer, merged: _Merged
+    cache: Cache,
+    root: Path,
+    files: list[FileIndex],
+    stamps: list[str],
+    signer: _Signer,
+    merged: _Merged,
 ) -> None:
     """A line of JSON (version, file count, metric details), then every field of the folder's
     index, separated by ``_FIELD``. Not written when a field holds that character (a file name
@@ -477,8 +492,8 @@ def _write_snapshot(
     head = {"kzhealth": [FORMAT, __version__], "files": len(files), "metrics": signer.metrics}
     fields = [
         value
-        for f, details in zip(files, signer.details, strict=True)
-        for value in (f.path.name, *f.fields(), details)
+        for f, stamp, details in zip(files, stamps, signer.details, strict=True)
+        for value in (f.path.name, stamp, *f.fields(), details)
     ]
     fields += ["\n".join(merged.texts), "\n".join(merged.packed), "\n".join(merged.signatures)]
     if any(_FIELD in value for value in fields):
@@ -490,6 +505,7 @@ def _write_snapshot(
 @dataclass
 class _Snapshot:
     names: list[str]
+    stamps: list[str]  # _stamp of each file when its sha256 was read, or ""
     files: list[list[str]]  # FileIndex fields, checked when used
     details: list[str]
     metrics: dict[str, str]
@@ -515,9 +531,9 @@ def _read_snapshot(cache: Cache, root: Path) -> _Snapshot | None:
     texts, packed, signatures = (field.split("\n") for field in fields[-3:])
     if not len(texts) == len(packed) == len(signatures):
         return None
-    names, details = [r[0] for r in rows], [r[-1] for r in rows]
+    names, stamps, details = [r[0] for r in rows], [r[1] for r in rows], [r[-1] for r in rows]
     merged = _Merged(texts, packed, signatures)
-    return _Snapshot(names, [r[1:-1] for r in rows], details, metrics, merged)
+    return _Snapshot(names, stamps, [r[2:-1] for r in rows], details, metrics, merged)
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -529,35 +545,107 @@ def _unreadable(root: Path, cache: Cache | None, exc: DataError) -> DataError:
     return exc
 
 
-def _read(
-    root: Path, shown: str, cache: Cache | None, snapshot: _Snapshot | None
-) -> tuple[list[ToParse], Parsing | None]:
-    """Every claims file's bytes and sha256; and a child started (``start_parsing``) at the
-    first file that is not as in the snapshot and whose index the cache does not hold, so that
-    it imports what validating needs while the other files are read."""
-    display = shown_in(shown)
-    known = {name: fields[0] for name, fields in zip(snapshot.names, snapshot.files, strict=True)} \
-        if snapshot is not None and cache is not None else {}  # fmt: skip
-    found = []
-    early: Parsing | None = None
+def _stamp(info: os.stat_result | None) -> str:
+    """What a file's status says of its content: size, modification and change times, inode
+    and device ("" when there is no status). Writing a file changes its times (and often its
+    inode); nothing but setting the clock back, or changing the same file twice within the
+    timestamps' precision, writes it without changing its stamp - which ``_read`` rules out."""
+    if info is None:
+        return ""
+    return f"{info.st_size} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_ino} {info.st_dev}"
+
+
+@contextlib.contextmanager
+def _status_in(root: Path) -> Iterator[Callable[[str], os.stat_result | None]]:
+    """The status of a file in ``root`` by name, following links as reading does; None when
+    there is none. Through the folder's descriptor where the platform allows: half the time."""
     try:
-        for path in claim_files(root):
-            name = path.name
-            raw = read_bytes(path, display(name))
-            digest = hashlib.sha256(raw).hexdigest()
-            found.append((path, display(name), raw, digest))
-            if (
-                known.get(name, digest) != digest
-                and cache is not None
-                and cache.get_many("index", [digest], raw=True)[0] is None
-            ):
-                early = start_parsing()
-                known = {}  # one child, started once
+        folder = os.open(root, os.O_RDONLY) if os.stat in os.supports_dir_fd else None
+    except OSError:
+        folder = None
+
+    def status(name: str) -> os.stat_result | None:
+        try:
+            return os.stat(name, dir_fd=folder) if folder is not None else (root / name).stat()
+        except (OSError, ValueError):
+            return None
+
+    try:
+        yield status
+    finally:
+        if folder is not None:
+            os.close(folder)
+
+
+@dataclass
+class _Read:
+    """The claims files as ``_read`` found them."""
+
+    items: list[ToParse]  # bytes None: known by the stamp the snapshot recorded, not read
+    stamps: list[str]  # each file's stamp for the next snapshot; "" for a file changed just now
+    restamped: int  # files read with a stamp the snapshot lacks
+    early: Parsing | None  # the child started for an edit
+
+
+def _read(root: Path, shown: str, cache: Cache | None, snapshot: _Snapshot | None) -> _Read:
+    """Every claims file's sha256, and its bytes unless its stamp (``_stamp``) is the one the
+    snapshot recorded with that sha256, as git trusts a file whose status is the one in its
+    index; and a child started (``start_parsing``) at the first file that is not as in the
+    snapshot and whose index the cache does not hold, so that it imports what validating needs
+    while the other files are read.
+
+    A stamp is taken before the file is read, and recorded only when the file last changed
+    ``SETTLED_NS`` before the run began: a file written again after it was stamped (even while
+    it was read, or within the timestamps' precision - two seconds on FAT) then has a later time
+    than the recorded one."""
+    display = shown_in(shown)
+    known: dict[str, str] = {}  # sha256 by name, in the snapshot
+    stamped: dict[str, tuple[str, str]] = {}  # stamp and sha256 by name
+    if snapshot is not None and cache is not None:
+        rows = zip(snapshot.names, snapshot.stamps, snapshot.files, strict=True)
+        for name, stamp, fields in rows:
+            known[name] = fields[0]
+            if stamp:
+                stamped[name] = (stamp, fields[0])
+    settled = time.time_ns() - SETTLED_NS
+    found = _Read([], [], 0, None)
+    try:
+        with _status_in(root) as status:
+            for path in claim_files(root):
+                name = path.name
+                recorded = stamped.get(name)
+                if recorded is not None and _stamp(status(name)) == recorded[0]:
+                    found.items.append((path, display(name), None, recorded[1]))
+                    found.stamps.append(recorded[0])
+                    continue
+                raw, info = read_file(path, display(name))
+                digest = hashlib.sha256(raw).hexdigest()
+                found.items.append((path, display(name), raw, digest))
+                stamp = _stamp(info) if max(info.st_mtime_ns, info.st_ctime_ns) < settled else ""
+                found.stamps.append(stamp)
+                found.restamped += bool(stamp)
+                if (
+                    known.get(name, digest) != digest
+                    and cache is not None
+                    and cache.get_many("index", [digest], raw=True)[0] is None
+                ):
+                    found.early = start_parsing()
+                    known = {}  # one child, started once
     except DataError as exc:
-        if early is not None:
-            early.cancel()
+        if found.early is not None:
+            found.early.cancel()
         raise _unreadable(root, cache, exc) from None
-    return found, early
+    return found
+
+
+def _contents(item: ToParse) -> tuple[Path, str, bytes, str]:
+    """A file with its bytes: read now if ``_read`` knew it by its stamp (its sha256 is then its
+    bytes')."""
+    path, display, raw, digest = item
+    if raw is None:
+        raw = read_bytes(path, display)
+        digest = hashlib.sha256(raw).hexdigest()
+    return path, display, raw, digest
 
 
 def _indexes(
@@ -596,10 +684,10 @@ def _indexes(
     if parsing is None:
         meanwhile()
     for n in missing:
-        path, display, raw, digest = read[n]
         files[n] = stored[n]
         if files[n] is None:
             try:
+                path, display, raw, digest = read[n] = _contents(read[n])
                 files[n] = _whole_file_index(path, display, cache, raw, digest)
             except DataError as exc:
                 raise _unreadable(root, cache, exc) from None
@@ -653,7 +741,8 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     problems: list[Problem] = []
     shown = check_folder(root)
     snapshot = _read_snapshot(cache, root) if cache is not None else None
-    read, early = _read(root, shown, cache, snapshot)
+    got = _read(root, shown, cache, snapshot)
+    read = got.items
     if snapshot is not None and snapshot.names != [path.name for path, *_ in read]:
         snapshot = None  # files added, removed or renamed: merged afresh below
     found: list[FolderTables] = []  # sources, metrics: read while a child parses edited files
@@ -661,7 +750,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     def read_tables() -> None:
         found.append(load_tables(root, shown, cache, problems))
 
-    files, old, edited = _indexes(root, cache, read, snapshot, read_tables, early)
+    files, old, edited = _indexes(root, cache, read, snapshot, read_tables, got.early)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
     (tables,) = found
@@ -675,13 +764,16 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
         merged, rewrite = _merge_all(files, signer), True
         groups = _groups(merged)
     if groups is None:  # so did a file's index entry: every file is read whole
-        files = [_whole_file_index(p, d, cache, raw, digest) for p, d, raw, digest in read]
+        files = [
+            _whole_file_index(p, d, cache, raw, digest)
+            for p, d, raw, digest in map(_contents, read)
+        ]
         signer = _Signer(files, sources, metrics)
         merged = _merge_all(files, signer)
         groups = _groups(merged)
         assert groups is not None, "indexes made from valid files hold valid keys"
-    if rewrite and cache is not None:
-        _write_snapshot(cache, root, files, signer, merged)
+    if (rewrite or got.restamped > REWRITE_AFTER) and cache is not None:
+        _write_snapshot(cache, root, files, got.stamps, signer, merged)
     return DatasetIndex(root, sources, metrics, files, groups, signer, cache)
 
 

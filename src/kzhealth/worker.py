@@ -36,7 +36,7 @@ from kzhealth.files import read_bytes
 from kzhealth.loader import load_bytes
 
 Entry = tuple[str, str, bytes]  # key, header, body: see Cache.queued
-ToParse = tuple[Path, str, bytes, str]  # path, display name, bytes, sha256
+ToParse = tuple[Path, str, bytes | None, str]  # path, display name, bytes (None: not read), sha256
 
 
 def can_fork() -> bool:
