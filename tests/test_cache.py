@@ -354,8 +354,133 @@ def test_group_results_read_by_key_or_in_one_pass(tmp_path: Path, wanted: int) -
     (read in one pass), it gets exactly the ones it asked for that are stored."""
     writer = Cache(tmp_path / "cache")
     for i in range(200):
-        writer.put_group(f"{i:032x}", f"body {i}".encode())
+        writer.put_group(f"{i:032x}", f"head {i}", f"body {i}".encode() * (i % 3))
     writer.close(groups_in_use=200)
     keys = [f"{i:032x}" for i in range(0, 2 * wanted, 2)]  # every other one; some not stored
     found = Cache(tmp_path / "cache").get_groups(keys)
-    assert found == {k: f"body {int(k, 16)}".encode() for k in keys if int(k, 16) < 200}
+    assert {k: (head, bytes(body)) for k, (head, body) in found.items()} == {
+        k: (f"head {int(k, 16)}", f"body {int(k, 16)}".encode() * (int(k, 16) % 3))
+        for k in keys
+        if int(k, 16) < 200
+    }
+
+
+def _put_groups(folder: Path, bodies: dict[str, bytes]) -> None:
+    writer = Cache(folder)
+    for key, body in bodies.items():
+        writer.put_group(key, f"head of {key}", body)
+    writer.close(groups_in_use=len(bodies))
+
+
+def _held(folder: Path, keys: list[str]) -> dict[str, bytes]:
+    found = Cache(folder).get_groups(keys)
+    assert all(head == f"head of {key}" for key, (head, _) in found.items())
+    return {key: bytes(body) for key, (_, body) in found.items()}
+
+
+def _packs(folder: Path) -> list[Path]:
+    return sorted((folder / cache_module.PACKS).iterdir())
+
+
+def test_pack_files_are_merged_beyond_a_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run that compares groups writes a pack file; beyond MAX_PACKS, the run merges every
+    pack but the largest into one, and every result still reads back."""
+    monkeypatch.setattr(cache_module, "MAX_PACKS", 3)
+    folder = tmp_path / "cache"
+    everything: dict[str, bytes] = {}
+    for run_number in range(8):
+        bodies = {
+            f"{run_number:02d}{i:030x}": bytes([65 + i]) * (100 + run_number) for i in range(5)
+        }
+        if run_number == 0:
+            bodies = {key: body * 50 for key, body in bodies.items()}  # the largest pack
+        _put_groups(folder, bodies)
+        everything.update(bodies)
+        assert len(_packs(folder)) <= 3
+        assert _held(folder, list(everything)) == everything
+    largest = max(_packs(folder), key=lambda p: p.stat().st_size)
+    assert largest.stat().st_size == 5 * 100 * 50  # never copied
+
+
+def test_packs_mostly_unused_are_written_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Results stored again (a damaged one computed anew) leave their old bytes unused; once the
+    packs hold more unused bytes than used ones (and PACK_SLACK), they are written again as
+    one, holding only what rows point to."""
+    monkeypatch.setattr(cache_module, "PACK_SLACK", 0)
+    folder = tmp_path / "cache"
+    keys = [f"{i:032x}" for i in range(10)]
+    _put_groups(folder, dict.fromkeys(keys, b"x" * 1000))
+    _put_groups(folder, dict.fromkeys(keys[1:], b"y" * 10))
+    assert [p.stat().st_size for p in _packs(folder)] == [1000 + 90]
+    assert _held(folder, keys) == {keys[0]: b"x" * 1000} | dict.fromkeys(keys[1:], b"y" * 10)
+
+
+def test_stray_packs_are_removed_and_rows_without_a_pack_dropped(tmp_path: Path) -> None:
+    """A pack no row points to (a run killed while writing one) is removed by the next run
+    that writes; rows whose pack is gone are dropped; files that are not packs are left."""
+    folder = tmp_path / "cache"
+    _put_groups(folder, {"a" * 32: b"first"})
+    (first,) = _packs(folder)
+    stray = folder / cache_module.PACKS / f"{'0' * 16}.pack"
+    stray.write_bytes(b"half a pack")
+    other = folder / cache_module.PACKS / "notes.txt"
+    other.write_text("mine", "utf-8")
+    first.unlink()
+    _put_groups(folder, {"b" * 32: b"second"})
+    assert not stray.exists() and other.exists()
+    assert Cache(folder).count("groups") == 1
+    assert _held(folder, ["a" * 32, "b" * 32]) == {"b" * 32: b"second"}
+
+
+def test_only_pack_files_in_the_packs_folder_are_read(tmp_path: Path) -> None:
+    """A row naming a file elsewhere - even a copy of its own pack - is not read."""
+    folder = tmp_path / "cache"
+    _put_groups(folder, {"a" * 32: b"result"})
+    (pack,) = _packs(folder)
+    shutil.copy(pack, folder / pack.name)
+    with contextlib.closing(sqlite3.connect(folder / DATABASE)) as db:
+        db.execute("UPDATE groups SET pack = ?", (f"../{pack.name}",))
+        db.commit()
+    assert _held(folder, ["a" * 32]) == {}
+
+
+def test_cache_clear_removes_the_packs(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    _put_groups(folder, {"a" * 32: b"result"})
+    assert _packs(folder)
+    Cache(folder).clear()
+    assert not (folder / cache_module.PACKS).exists()
+
+
+def test_a_pack_whose_rows_are_not_written_is_removed(tmp_path: Path) -> None:
+    """A pack is written before its rows, in the same transaction: when the rows cannot be
+    written (here a trigger refuses them), the transaction is rolled back and the pack removed."""
+    folder = tmp_path / "cache"
+    _put_groups(folder, {"a" * 32: b"first"})
+    with contextlib.closing(sqlite3.connect(folder / DATABASE)) as db:
+        db.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON groups BEGIN SELECT RAISE(ABORT, 'no'); END"
+        )
+        db.commit()
+    (first,) = _packs(folder)
+    _put_groups(folder, {"b" * 32: b"second"})
+    assert [p for p in _packs(folder) if p != first] == []
+
+
+def test_a_packs_folder_that_cannot_be_made_only_skips_writing(
+    claims_dir: Path, tmp_path: Path
+) -> None:
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    (cache_dir / cache_module.PACKS).write_text("not a folder", "utf-8")
+    expected = run("conflicts", "-f", "json", "--claims", str(claims_dir), "--no-cache")
+    for _ in range(2):
+        result = run(
+            "conflicts", "-f", "json", "--claims", str(claims_dir),
+            env={"KZHEALTH_CACHE_DIR": str(cache_dir)},
+        )  # fmt: skip
+        assert (result.exit_code, result.stdout) == (0, expected.stdout), explain(result)

@@ -7,9 +7,10 @@ Three tables:
   to locate them), and a claims file's *index* (ids, references, group keys, a content key per
   record), each keyed on the file's sha256: an unchanged file is neither parsed nor validated;
 - ``groups``: the conflicts of one group of comparable claims, rendered, keyed on a hash of the
-  group's key and of each member's record and source details (``kzhealth.index``). A group
-  compared again after an edit takes its other members' records from their files' entries,
-  and keeps them as an entry of its own (keyed on the group's key) for the next edit;
+  group's key and of each member's record and source details (``kzhealth.index``): a header
+  line, and where in which *pack file* the conflicts' JSON lies (below). A group compared again
+  after an edit takes its other members' records from their files' entries, and keeps them as
+  an entry of its own (keyed on the group's key) for the next edit;
 - ``snapshots``: one per claims folder, every file's index and every group's members merged,
   used only for the files whose sha256 it names (``kzhealth.index``).
 
@@ -28,13 +29,22 @@ and locking between concurrent runs. Entry bodies are MessagePack (``msgpack``):
 packed in a third of the time JSON takes, which a run with an empty cache does 100,000 times.
 An index is plain text (its fields are slugs and hex digits); headers are JSON.
 
+Pack files (in ``PACKS`` beside the database): each run that compares groups writes their
+results' bodies back to back into a new pack, inside the transaction that adds their rows, and a
+pack is never changed afterwards, only removed. A run maps the packs it reads, so that the report
+is written from them without copying (100 MB at 100,000 claims; fetching them through SQLite cost
+two copies into fresh memory). Runs that write remove the packs no row points to, drop rows whose
+pack is gone, and copy packs together when there are many or they hold much that no row points to
+(``_tidy_packs``).
+
 Safety: a write is one transaction (atomic against a crash of kzhealth; the database is not
 synced to disk, so a power cut may corrupt it - then it is discarded like any damaged one). An
 entry's key is a hash of kzhealth's version, the format, the kind of file and the
 file's sha256; its header repeats those and the sha256 of its body. Anything that does not match -
 a truncated, corrupted or hand-edited entry, one from another version, a database that is not a
-database - is ignored and computed again, never an error and never wrong data. Group results
-and snapshots carry a checksum of their body too (CRC-32 and length: ``body_checksum``). A
+database - is ignored and computed again, never an error and never wrong data. Snapshots carry
+a checksum of their body too (CRC-32 and length: ``body_checksum``), group results one of their
+header and body (``group_checksum``), whose length and place in its pack are in its row. A
 database that cannot be opened is moved aside and started afresh; a cache that cannot be
 written is skipped. The database keeps ``max(1000, 4 x files)`` entries and ``max(1000, 4 x
 groups)`` group results of the run that writes, plus whatever else was used in the last week
@@ -49,7 +59,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import mmap
 import os
+import re
+import shutil
 import sqlite3
 import time
 import zlib
@@ -59,8 +72,12 @@ from typing import Any
 
 from kzhealth import __version__
 
-FORMAT = 9
+FORMAT = 10
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
+PACKS = f"kzhealth-cache-v{FORMAT}.packs"  # the folder of group results' pack files
+PACK_NAME = re.compile(r"[0-9a-f]{16}\.pack")
+MAX_PACKS = 16  # more, and a writing run merges every pack but the largest into one
+PACK_SLACK = 64 << 20  # bytes no row points to, beyond the rows' own, before packs are rewritten
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
 BUSY_TIMEOUT = 5.0  # seconds to wait for another run's write before giving up on writing
@@ -75,12 +92,14 @@ SALT = f"kzhealth {__version__} cache format {FORMAT}\n".encode()
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY,"
     " header TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY,"
-    " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY, pack TEXT NOT NULL,"
+    " start INTEGER NOT NULL, size INTEGER NOT NULL, head TEXT NOT NULL,"
+    " checksum INTEGER NOT NULL, used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY,"
     " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
 )
 SNAPSHOTS_KEPT = 16  # claims folders whose snapshot is kept beyond a week unused
+Stored = tuple[str, memoryview]  # a group result: its header line, and its body in its pack
 
 
 def default_cache_dir() -> Path:
@@ -111,12 +130,18 @@ def _key(kind: str, digest: str) -> str:
 
 
 def body_checksum(body: bytes) -> str:
-    """The checksum stored beside a group result or snapshot: its CRC-32 and length. A warm run
-    checks 100 MB of group results at 100,000 claims: CRC-32 takes 0.04 s, sha256 0.1 s. What
-    the checksum is for - a body damaged by accident (truncated, a bad page, a hand edit) - a
-    CRC-32 misses once in about four billion damaged bodies, and a truncation changes the length.
-    Entries keep the sha256 of their body in their header."""
+    """The checksum stored beside a snapshot: its CRC-32 and length. What the checksum is for -
+    a body damaged by accident (truncated, a bad page, a hand edit) - a CRC-32 misses once in
+    about four billion damaged bodies, and a truncation changes the length; it takes 0.04 s over
+    the 100 MB of group results a warm run checks at 100,000 claims (``group_checksum``), where
+    sha256 took 0.1 s. Entries keep the sha256 of their body in their header."""
     return f"crc32 {zlib.crc32(body):08x} {len(body)}"
+
+
+def group_checksum(head: str, body: bytes | memoryview) -> int:
+    """The checksum of a group result, its header and its conflicts' JSON: a CRC-32, as
+    ``body_checksum``; a body's length is in its row (a pack cut short gives a shorter one)."""
+    return zlib.crc32(body, zlib.crc32(head.encode()))
 
 
 KEY_SIZE = 32  # hex digits of a content key: 128 bits, ample for a cache's few million items
@@ -163,6 +188,7 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / DATABASE
+        self.packs = folder / PACKS
         self.hits = 0
         self.misses = 0
         self.written = 0  # file entries
@@ -172,8 +198,9 @@ class Cache:
         self._opened = False
         self._pending: dict[str, tuple[str, bytes]] = {}  # entries by key: header, body
         self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
-        self._groups: dict[str, bytes] = {}
-        self._ahead: dict[str, bytes] = {}  # group results read ahead (read_groups_ahead)
+        self._groups: dict[str, tuple[str, bytes]] = {}  # head, body
+        self._ahead: dict[str, Stored] = {}  # group results read ahead (read_groups_ahead)
+        self._maps: dict[str, memoryview | None] = {}  # pack files mapped, by name
         self._snapshots: dict[str, bytes] = {}
         self._counts: dict[str, int] = {}  # rows per table, when it was first asked
         self._now = time.time()
@@ -221,6 +248,9 @@ class Cache:
             if not path.name.startswith(DATABASE):
                 with contextlib.suppress(OSError):
                     path.unlink()
+        for path in self.folder.glob("kzhealth-cache-v*.packs"):
+            if path.name != PACKS:
+                shutil.rmtree(path, ignore_errors=True)
 
     def get(self, kind: str, digest: str) -> Any | None:
         """The payload stored for this file content, or None (missing or not trustworthy)."""
@@ -309,27 +339,65 @@ class Cache:
         for key, header, body in entries:
             self._pending[key] = (header, body)
 
-    def put_group(self, key: str, body: bytes) -> None:
-        """Queue a group's result under the hash of its inputs."""
-        self._groups[key] = body
+    def put_group(self, key: str, head: str, body: bytes) -> None:
+        """Queue a group's result (a header line and its conflicts' JSON) under the hash of its
+        inputs."""
+        self._groups[key] = (head, body)
 
-    def get_groups(self, keys: list[str]) -> dict[str, bytes]:
-        """Stored group results whose checksum holds; the rest must be computed again."""
+    def get_groups(self, keys: list[str]) -> dict[str, Stored]:
+        """Stored group results whose checksum holds, as (header, body): the body a view of its
+        pack file, mapped, never copied. The rest must be computed again."""
         ahead = self._ahead
         found = {key: ahead[key] for key in keys if key in ahead}
-        found.update(self._checked("groups", [key for key in keys if key not in found]))
+        found.update(self._stored_groups([key for key in keys if key not in found]))
         return found
 
     def read_groups_ahead(self, keys: list[str]) -> None:
         """Read these group results now (``get_groups`` asks for them later)."""
-        self._ahead.update(self._checked("groups", keys))
+        self._ahead.update(self._stored_groups(keys))
+
+    def _stored_groups(self, keys: list[str]) -> dict[str, Stored]:
+        found: dict[str, Stored] = {}
+        columns = "pack, start, size, head, checksum, used"
+        for key, pack, start, size, head, checksum, used in self._select(columns, "groups", keys):
+            body = self._body(pack, start, size)
+            if (
+                body is not None
+                and isinstance(head, str)
+                and group_checksum(head, body) == checksum
+            ):
+                found[key] = (head, body)
+                if self._stale(used):
+                    self._touched["groups"].append(key)
+        return found
+
+    def _body(self, pack: object, start: object, size: object) -> memoryview | None:
+        """A group result's body: what its pack file holds where its row says it lies (shorter
+        than the row says if the file is, and then not what its checksum is of)."""
+        if not (isinstance(start, int) and isinstance(size, int) and min(start, size) >= 0):
+            return None
+        if size == 0:  # a group without conflicts: its pack may hold nothing to map
+            return memoryview(b"")
+        view = self._pack(pack)
+        return view[start : start + size] if view is not None else None  # short past the end
+
+    def _pack(self, name: object) -> memoryview | None:
+        """A pack file, mapped (read-only); None when it is not one (gone, empty, a name that is
+        not a pack's). kzhealth never changes a pack once written: it only removes it."""
+        if not isinstance(name, str) or not PACK_NAME.fullmatch(name):
+            return None
+        if name not in self._maps:
+            self._maps[name] = None
+            with contextlib.suppress(OSError, ValueError), (self.packs / name).open("rb") as f:
+                self._maps[name] = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+        return self._maps[name]
 
     def get_snapshot(self, key: str) -> bytes | None:
         """The snapshot stored for a claims folder (see kzhealth.index), if its checksum holds."""
         return self._checked("snapshots", [key]).get(key)
 
     def _checked(self, table: str, keys: list[str]) -> dict[str, bytes]:
-        """The bodies of ``table`` (groups or snapshots) under these keys whose checksum
+        """The bodies of ``table`` (snapshots) under these keys whose checksum
         (``body_checksum``) is the one stored beside them."""
         found: dict[str, bytes] = {}
         for key, checksum, body, used in self._select("checksum, body, used", table, keys):
@@ -353,17 +421,24 @@ class Cache:
         if db is None:
             return
         now = self._now
+        written: list[Path] = []  # pack files this run wrote: removed unless it commits
+        unused: list[Path] = []  # pack files no row points to once it commits
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
                 [(key, header, body, now) for key, (header, body) in self._pending.items()],
             )
-            for table, bodies in (("groups", self._groups), ("snapshots", self._snapshots)):
-                db.executemany(
-                    f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?)",  # noqa: S608 - ours
-                    [(key, body_checksum(body), body, now) for key, body in bodies.items()],
-                )
+            if self._groups:
+                results = [
+                    (key, head, body, group_checksum(head, body), now)
+                    for key, (head, body) in self._groups.items()
+                ]
+                self._write_pack(db, results, written)
+            db.executemany(
+                "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)",
+                [(key, body_checksum(body), body, now) for key, body in self._snapshots.items()],
+            )
             for table, keys in self._touched.items():
                 db.executemany(
                     f"UPDATE {table} SET used = ? WHERE key = ?",  # noqa: S608 - our names
@@ -371,22 +446,83 @@ class Cache:
                 )
             if any(queued):
                 self._prune(db, files_in_use, groups_in_use)
+                unused = self._tidy_packs(db, written)
             db.execute("COMMIT")
             self.written += len(self._pending)
             self.groups_written += len(self._groups)
             self.snapshots_written += len(self._snapshots)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
+            unused = written
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
-            if not isinstance(exc, sqlite3.OperationalError):  # corrupt, not merely busy
+            if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
+                exc, sqlite3.OperationalError
+            ):  # corrupt, not merely busy
                 self._close_db()
                 self._discard()
+        for path in unused:
+            with contextlib.suppress(OSError):
+                path.unlink()
         self._pending.clear()
         for keys in self._touched.values():
             keys.clear()
         self._groups.clear()
         self._snapshots.clear()
         self._close_db()
+
+    def _write_pack(
+        self, db: sqlite3.Connection, results: list[tuple[Any, ...]], written: list[Path]
+    ) -> None:
+        """Group results (key, header, body, checksum, last used), written back to back into a
+        new pack file (named at random, never written again), and a row for each: where its
+        body lies, its header, its checksum (as it was: a body damaged before it is copied
+        stays damaged) and when it was last used."""
+        self.packs.mkdir(exist_ok=True)
+        name = f"{os.urandom(8).hex()}.pack"
+        path = self.packs / name
+        rows = []
+        at = 0
+        with path.open("xb") as stream:
+            written.append(path)
+            for key, head, body, checksum, used in results:
+                rows.append((key, name, at, len(body), head, checksum, used))
+                at += len(body)
+            stream.writelines(body for _, _, body, _, _ in results)
+        db.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _tidy_packs(self, db: sqlite3.Connection, written: list[Path]) -> list[Path]:
+        """Rows whose pack is gone are dropped, and the pack files no row points to (pruned, or
+        left by a run that was killed) returned, to be removed once this transaction commits.
+        Beyond ``MAX_PACKS`` packs (each run that compares groups writes one), every pack but
+        the largest is copied into a new one; beyond ``PACK_SLACK`` bytes that no row points
+        to, every pack is. Only runs that write do this, holding the database's write lock."""
+        try:
+            held = {p.name: p.stat().st_size for p in self.packs.iterdir()}
+        except OSError:
+            return []
+        held = {name: size for name, size in held.items() if PACK_NAME.fullmatch(name)}
+        pointed = dict(db.execute("SELECT pack, sum(size) FROM groups GROUP BY pack").fetchall())
+        gone = [name for name in pointed if name not in held]
+        if gone:
+            marks = ",".join("?" * len(gone))
+            db.execute(f"DELETE FROM groups WHERE pack IN ({marks})", gone)  # noqa: S608
+        live = {name: size for name, size in held.items() if name in pointed}
+        unused = [self.packs / name for name in held if name not in live]
+        whole = sum(live.values()) > 2 * sum(pointed[name] for name in live) + PACK_SLACK
+        if not whole and len(live) <= MAX_PACKS:
+            return unused
+        largest = max(live, key=live.__getitem__)
+        moved = [name for name in live if whole or name != largest]
+        marks = ",".join("?" * len(moved))
+        query = "SELECT key, pack, start, size, head, checksum, used FROM groups WHERE pack IN"
+        results = []
+        rows = db.execute(f"{query} ({marks})", moved).fetchall()
+        for key, pack, start, size, head, checksum, used in rows:
+            body = self._body(pack, start, size)
+            if body is not None:  # else its row points to a pack removed below: dropped next time
+                results.append((key, head, body, checksum, used))
+        self._write_pack(db, results, written)
+        return unused + [self.packs / name for name in moved]
 
     def _prune(self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
         """Beyond its bound, a table loses what was least recently used - but never what was
@@ -428,6 +564,7 @@ class Cache:
         held = self.count()
         self._close_db()
         self._discard()
+        shutil.rmtree(self.packs, ignore_errors=True)
         if self.folder.is_dir():
             self._remove_other_formats()
         return held

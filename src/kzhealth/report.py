@@ -10,8 +10,9 @@ report is then the conflicts of every group in the engine's order, byte for byte
 ``render.jsonfmt.conflicts`` writes for the whole dataset.
 
 A stored group result is a header line, ``severity kind first-claim-id bytes`` per conflict
-joined by ``;``, then each conflict's JSON back to back: a warm run decodes no conflict, it
-only puts them in order.
+joined by ``;``, and a body, each conflict's JSON back to back (in a pack file the run maps:
+``kzhealth.cache``): a warm run decodes no conflict, it only puts them in order, and writes
+them from the mapped file.
 
 With a filter (``conflicts_of``), only the groups that can hold a matching claim are compared,
 from their claims, for any renderer.
@@ -39,9 +40,9 @@ from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, 
 Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
 
 
-def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
-    """Compare one group's claims: its stored form (a header line, then each conflict's JSON)
-    and its pieces, as views of that form (each conflict's bytes are kept once)."""
+def _encode(index: DatasetIndex, group: Group) -> tuple[str, bytes, list[Piece]]:
+    """Compare one group's claims: its stored form (a header line; each conflict's JSON back to
+    back) and its pieces, as views of that form (each conflict's bytes are kept once)."""
     encoded: dict[str, str] = {}
     header: list[str] = []
     pieces: list[bytes] = []
@@ -52,34 +53,31 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[bytes, list[Piece]]:
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
         pieces.append(piece)
         places.append((order(conflict.severity, conflict.kind, group.key, first), conflict.kind))
-    head = ";".join(header).encode() + b"\n"
-    body = b"".join([head, *pieces])
-    view, at, found = memoryview(body), len(head), []
+    body = b"".join(pieces)
+    view, at, found = memoryview(body), 0, []
     for (where, kind), piece in zip(places, pieces, strict=True):
         found.append((where, kind, view[at : at + len(piece)]))
         at += len(piece)
-    return body, found
+    return ";".join(header), body, found
 
 
-def _decode(key: GroupKey, body: bytes) -> list[Piece] | None:
+def _decode(key: GroupKey, head: str, body: memoryview) -> list[Piece] | None:
     """A stored group result as pieces, or None when it is not what ``_encode`` writes."""
-    cut = body.find(b"\n")
-    rest = memoryview(body)[cut + 1 :]
     pieces = []
     at = 0
     prefix = order_prefix(key)
     try:
-        for item in body[:cut].decode().split(";") if cut > 0 else ():
+        for item in head.split(";") if head else ():
             severity, name, first, size = item.split(" ")
             ranked, kind = _RANKS[severity, name]
             end = at + int(size)
-            if not at < end <= len(rest):
+            if not at < end <= len(body):
                 return None
-            pieces.append((ranked + prefix + first, kind, rest[at:end]))  # engine.order
+            pieces.append((ranked + prefix + first, kind, body[at:end]))  # engine.order
             at = end
-    except (ValueError, KeyError):  # not UTF-8, not four fields, not a number, not a kind
+    except (ValueError, KeyError):  # not four fields, not a number, not a kind
         return None
-    return pieces if cut >= 0 and at == len(rest) else None
+    return pieces if at == len(body) else None
 
 
 # A header's severity and kind as the start of a conflict's place (engine.rank) and its kind: a
@@ -129,12 +127,12 @@ def conflicts_json(
     stored = cache.get_groups([g.signature for g in groups]) if cache is not None else {}
     found: list[Piece] = []
     for group in groups:
-        body = stored.get(group.signature)
-        pieces = _decode(group.key, body) if body is not None else None
+        result = stored.get(group.signature)
+        pieces = _decode(group.key, *result) if result is not None else None
         if pieces is None:
-            body, pieces = _encode(index, group)  # may correct a damaged signature
+            head, body, pieces = _encode(index, group)  # may correct a damaged signature
             if cache is not None:
-                cache.put_group(group.signature, body)
+                cache.put_group(group.signature, head, body)
         found.extend(pieces)
     index.close()
     wanted = set(kinds)
