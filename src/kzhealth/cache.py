@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 from kzhealth import __version__
+from kzhealth.output import write_chunks
 
 FORMAT = 10
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
@@ -487,7 +488,7 @@ class Cache:
             for key, head, body, checksum, used in results:
                 rows.append((key, name, at, len(body), head, checksum, used))
                 at += len(body)
-            stream.writelines(body for _, _, body, _, _ in results)
+            write_chunks(stream.fileno(), [body for _, _, body, _, _ in results])
         db.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def _tidy_packs(self, db: sqlite3.Connection, written: list[Path]) -> list[Path]:
