@@ -131,9 +131,7 @@ class Source:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Source:
-        return cls(
-            **{**d, "published": parse_period(d["published"]), "kind": SourceKind(d["kind"])}
-        )
+        return cls(**{**d, "published": parse_period(d["published"]), "kind": _KINDS[d["kind"]]})
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +150,7 @@ class Metric:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Metric:
-        return cls(d["id"], d["description"], Topic(d["topic"]), Family(d["family"]))
+        return cls(d["id"], d["description"], _TOPICS[d["topic"]], _FAMILIES[d["family"]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +268,12 @@ class Claim:
         return self.rank is not Rank.DEPRECATED
 
 
-# Value-to-member tables: a dict lookup is several times faster than calling the enum.
+# Value-to-member tables: a dict lookup is several times faster than calling the enum, which
+# building 100,000 claims, 4,000 sources and 2,500 metrics from the cache does for each.
 _MEASURES = {m.value: m for m in Measure}
+_KINDS = {k.value: k for k in SourceKind}
+_TOPICS = {t.value: t for t in Topic}
+_FAMILIES = {f.value: f for f in Family}
 _QUALIFIERS = {q.value: q for q in Qualifier}
 _STATUSES = {s.value: s for s in Status}
 _RANKS = {r.value: r for r in Rank}
