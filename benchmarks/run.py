@@ -14,7 +14,8 @@ command in its own process, as a user would run it:
    else; the cache rows: empty cache (cold), nothing changed (warm), one file edited. The cold
    and edited rows also print their ratio to an uncached (unedited) run made just before each:
    the median of those pairs' ratios, which this shared machine's drift (10-40% over minutes)
-   moves less than a ratio of medians;
+   moves less than a ratio of medians; the edited row also the ratio of their CPU time, which an
+   edit's child adds to even when a free core hides it from the wall time;
 3. the growth exponent from the second-largest to the largest size.
 """
 
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from kzhealth.index import SETTLED_NS
 
@@ -49,8 +51,14 @@ def kzhealth() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "kzhealth"]
 
 
-def measure(argv: list[str], env: dict[str, str], before: object = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB) of one process; output discarded."""
+class Run(NamedTuple):
+    seconds: float  # wall time
+    mb: int  # peak resident memory
+    cpu: float  # user and system time, with the processes it started and waited for
+
+
+def measure(argv: list[str], env: dict[str, str], before: object = None) -> Run:
+    """Wall seconds, peak RSS (MB) and CPU seconds of one process; output discarded."""
     if callable(before):
         before()
     started = time.perf_counter()
@@ -63,14 +71,14 @@ def measure(argv: list[str], env: dict[str, str], before: object = None) -> tupl
         raise SystemExit(f"{' '.join(argv)} exited {code}:\n{stderr[-2000:]}")
     if proc.stderr:
         proc.stderr.close()
-    return elapsed, usage.ru_maxrss // 1024
+    return Run(elapsed, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime)
 
 
 def median_of(
     runs: int, argv: list[str], env: dict[str, str], before: object = None
 ) -> tuple[float, int]:
     results = [measure(argv, env, before) for _ in range(runs)]
-    return statistics.median(t for t, _ in results), max(m for _, m in results)
+    return statistics.median(r.seconds for r in results), max(r.mb for r in results)
 
 
 def dataset(size: int) -> Path:
@@ -120,12 +128,13 @@ def startup(runs: int, env: dict[str, str], cli: list[str]) -> None:
 
 def one_file_edited(
     runs: int, env: dict[str, str], cli: list[str], folder: Path
-) -> tuple[float, int, float]:
+) -> tuple[float, int, float, float]:
     """conflicts on a copy of the dataset in which one claim of the first claims file gets a new
     note before every other run: that file is parsed again and that claim's group compared.
     Edited and unedited runs alternate, so that both see the same machine: returns the edited
     runs' median and peak memory, and the median of each edited run's ratio to the unedited run
-    just before it."""
+    just before it, in wall time and in CPU time (an edit's child process included: what the
+    edit costs beyond the warm run when no core is free for the child)."""
     work = folder / "edited"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder / "claims", work)
@@ -141,16 +150,17 @@ def one_file_edited(
     edited, unedited = [], []
     try:
         for n in range(runs):
-            unedited.append(measure(argv, env)[0])
+            unedited.append(measure(argv, env))
             note = f"\n    note: edited {n}\n"
             first.write_text(f"{head}{quote}{line}{note}{tail}", "utf-8")
             edited.append(measure(argv, env))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return (
-        statistics.median(t for t, _ in edited),
-        max(mb for _, mb in edited),
-        statistics.median(e / u for (e, _), u in zip(edited, unedited, strict=True)),
+        statistics.median(e.seconds for e in edited),
+        max(e.mb for e in edited),
+        statistics.median(e.seconds / u.seconds for e, u in zip(edited, unedited, strict=True)),
+        statistics.median(e.cpu / u.cpu for e, u in zip(edited, unedited, strict=True)),
     )
 
 
@@ -177,19 +187,21 @@ def scale(
         cold.append(measure(conflicts, env, empty_cache))
     timings: dict[str, float] = {}
     for label, results in (("conflicts --no-cache", uncached), ("conflicts, cold cache", cold)):
-        t, mb = statistics.median(t for t, _ in results), max(mb for _, mb in results)
+        t, mb = statistics.median(r.seconds for r in results), max(r.mb for r in results)
         timings[label] = t
         ratio = f"{t / parse:.2f}"
         if results is cold:
-            pairs = statistics.median(c / u for (c, _), (u, _) in zip(cold, uncached, strict=True))
+            pairs = statistics.median(
+                c.seconds / u.seconds for c, u in zip(cold, uncached, strict=True)
+            )
             ratio += f" ({pairs:.2f}x no-cache beside it)"
         table.add(f"{size:,}", label, f"{t:.2f}", str(mb), ratio)
     for label, argv in (("conflicts, warm cache", conflicts), ("check --texts --no-cache", check)):
         t, mb = median_of(runs, argv, env)
         timings[label] = t
         table.add(f"{size:,}", label, f"{t:.2f}", str(mb), f"{t / parse:.2f}")
-    t, mb, vs_unedited = one_file_edited(runs, env, cli, folder)
-    vs_warm = f"{t / parse:.2f} ({vs_unedited:.2f}x warm beside it)"
+    t, mb, vs_unedited, cpu = one_file_edited(runs, env, cli, folder)
+    vs_warm = f"{t / parse:.2f} ({vs_unedited:.2f}x warm beside it; CPU {cpu:.2f}x)"
     table.add(f"{size:,}", "conflicts, warm, one file edited", f"{t:.2f}", str(mb), vs_warm)
     return timings
 
