@@ -290,11 +290,15 @@ def test_databases_of_other_formats_are_removed(claims_dir: Path, tmp_path: Path
     old = [cache_dir / "kzhealth-cache-v3.sqlite3", cache_dir / "kzhealth-cache-v3.sqlite3-wal"]
     for path in old:
         path.write_bytes(b"an older kzhealth's cache")
+    old_packs = cache_dir / "kzhealth-cache-v3.packs"
+    old_packs.mkdir()
+    (old_packs / f"{'0' * 16}.pack").write_bytes(b"an older kzhealth's results")
     unrelated = cache_dir / "notes.txt"
     unrelated.write_text("mine", "utf-8")
     outputs(claims_dir, cache_dir)
-    assert not any(path.exists() for path in old)
+    assert not any(path.exists() for path in [*old, old_packs])
     assert (cache_dir / DATABASE).is_file() and unrelated.exists()
+    assert list((cache_dir / cache_module.PACKS).iterdir())
 
 
 def test_no_cache_writes_nothing(claims_dir: Path, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ Three tables:
   line, and where in which *pack file* the conflicts' JSON lies (below). A group compared again
   after an edit takes its other members' records from their files' entries, and keeps them as
   an entry of its own (keyed on the group's key) for the next edit;
-- ``snapshots``: one per claims folder, every file's index and every group's members merged,
-  used only for the files whose sha256 it names (``kzhealth.index``).
+- ``snapshots``: one per claims folder, every file's index and stamp and every group's members
+  merged, used only for the files whose sha256 it names, or whose stamp (``kzhealth.index``).
 
 A run reads the entries it queued as they will be written, including those a child process made
 for it (``adopt``), and may read group results ahead of asking for them (``read_groups_ahead``).
@@ -51,7 +51,8 @@ groups)`` group results of the run that writes, plus whatever else was used in t
 (another dataset's), never more than a million of each (and 16 snapshots); the least recently
 used go first. A read marks an item used only when its mark is an hour old, so a run that
 changes nothing writes nothing.
-Databases of other formats (other versions) are removed when this format's is created.
+Databases of other formats (other versions), and their packs, are removed when this format's is
+created.
 """
 
 from __future__ import annotations
