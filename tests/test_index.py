@@ -521,17 +521,27 @@ def _forget(cache_dir: Path, table: str) -> None:
         db.commit()
 
 
+def _first_file_twice(body: bytes) -> bytes:
+    stamps, _, rest = body.partition(b"\x1c")
+    fields = rest.split(b"\x1d")
+    return stamps + b"\x1c" + b"\x1d".join([fields[0], *fields[1:7], *fields[1:]])
+
+
 DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     "snapshot_truncated": ("snapshots", lambda b: b[:-100], False),
     "snapshot_garbage_signed": ("snapshots", lambda b: b"\x00 not a snapshot", True),
-    "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 3), True),
+    "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 1), True),
+    "snapshot_blocks_signed": ("snapshots", lambda b: b.replace(b"\x1c", b"\x1d"), True),
+    # The stamps as written; in the rest, the first file's fields twice: each file's fields
+    # would be its predecessor's.
+    "snapshot_rest_signed": ("snapshots", _first_file_twice, True),
     "snapshot_members_signed": ("snapshots", lambda b: re.sub(rb"\d+:\d+", b"0:0", b), True),
     "snapshot_keys_signed": ("snapshots", lambda b: b.replace(b"change_pct", b"change_px"), True),
     # Every file's sha256 another, its stamp still the file's: records are then read from the
     # files, whose bytes have other sha256s but make the same indexes.
     "snapshot_digests_signed": (
         "snapshots",
-        lambda b: re.sub(rb"\x1d[0-9a-f]{64}\x1d", b"\x1d" + b"f" * 64 + b"\x1d", b),
+        lambda b: re.sub(rb"\x1d[0-9a-f]{64}(?=[\x1c\x1d])", b"\x1d" + b"f" * 64, b),
         True,
     ),
     "snapshot_stamps_signed": (
@@ -560,7 +570,7 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
 def _unread(root: Path, cache_dir: Path) -> set[str]:
     """The claims files a run would know by their stamps, without reading them."""
     cache = Cache(cache_dir)
-    got = index._read(root, check_folder(root), cache, index._read_snapshot(cache, root))
+    got = index._read(root, check_folder(root), cache, index._read_stamps(cache, root))
     if got.early is not None:
         got.early.cancel()
     cache.close()
@@ -598,6 +608,24 @@ def test_files_changed_just_before_a_run_are_stamped_later(
     assert report(folder, cache_dir) == expected  # stamps every file: the snapshot is rewritten
     assert _unread(folder, cache_dir) == {path.name for path in claims_files(folder)}
     assert report(folder, cache_dir) == expected
+
+
+@pytest.mark.parametrize("mark", ["\x1c", "\x1d"])
+def test_a_file_named_with_a_snapshot_separator_leaves_the_folder_without_one(
+    folder: Path, tmp_path: Path, mark: str
+) -> None:
+    """The snapshot separates its fields and blocks with two control characters, which a file
+    name may hold: such a folder gets no snapshot, and its runs read every file's index."""
+    path = claims_files(folder)[2]
+    path.rename(path.with_name(f"src-{mark}.yaml"))
+    cache = Cache(tmp_path / "cache")
+    expected = b"".join(conflicts_json(load_index(folder, cache)))
+    assert cache.snapshots_written == 0
+    assert cache.written == 2 * len(claims_files(folder)) + 2  # each entry, index, and tables
+    again = Cache(tmp_path / "cache")
+    assert b"".join(conflicts_json(load_index(folder, again))) == expected
+    assert (again.written, again.groups_written, again.misses) == (0, 0, 0)
+    same_as_from_scratch(folder, tmp_path / "cache")
 
 
 def test_edited_group_records_are_not_trusted(folder: Path, tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ from typing import Any
 from kzhealth import __version__
 from kzhealth.output import write_chunks
 
-FORMAT = 10
+FORMAT = 11
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 PACKS = f"kzhealth-cache-v{FORMAT}.packs"  # the folder of group results' pack files
 PACK_NAME = re.compile(r"[0-9a-f]{16}\.pack")

@@ -475,7 +475,8 @@ def _snapshot_key(root: Path) -> str:
 
 
 _FIELD = "\x1d"  # between a snapshot's fields: JSON would take four times longer to read
-_PER_FILE = 9  # name, stamp, FileIndex.fields(), source details
+_BLOCK = "\x1c"  # between its files' stamps and the rest
+_PER_FILE = 6  # in the rest: FileIndex.fields() but the sha256, and the source's details
 
 
 def _write_snapshot(
@@ -486,54 +487,89 @@ def _write_snapshot(
     signer: _Signer,
     merged: _Merged,
 ) -> None:
-    """A line of JSON (version, file count, metric details), then every field of the folder's
-    index, separated by ``_FIELD``. Not written when a field holds that character (a file name
-    might)."""
-    head = {"kzhealth": [FORMAT, __version__], "files": len(files), "metrics": signer.metrics}
-    fields = [
+    """A line of JSON (version, file count); each file's name, stamp and sha256; then the metrics'
+    details (JSON), each file's other index fields and source details, and the groups merged -
+    fields separated by ``_FIELD``, the two blocks by ``_BLOCK``. Not written when a field holds
+    either character (a file name might)."""
+    head = {"kzhealth": [FORMAT, __version__], "files": len(files)}
+    stamped = [
         value
-        for f, stamp, details in zip(files, stamps, signer.details, strict=True)
-        for value in (f.path.name, stamp, *f.fields(), details)
+        for f, stamp in zip(files, stamps, strict=True)
+        for value in (f.path.name, stamp, f.digest)
     ]
-    fields += ["\n".join(merged.texts), "\n".join(merged.packed), "\n".join(merged.signatures)]
-    if any(_FIELD in value for value in fields):
+    rest = [json.dumps(signer.metrics, ensure_ascii=False)]
+    rest += [
+        value
+        for f, details in zip(files, signer.details, strict=True)
+        for value in (*f.fields()[1:], details)
+    ]
+    rest += ["\n".join(merged.texts), "\n".join(merged.packed), "\n".join(merged.signatures)]
+    if any(_FIELD in value or _BLOCK in value for value in (*stamped, *rest)):
         return
-    text = json.dumps(head, ensure_ascii=False) + "\n" + _FIELD.join(fields)
+    text = f"{json.dumps(head)}\n{_FIELD.join(stamped)}{_BLOCK}{_FIELD.join(rest)}"
     cache.put_snapshot(_snapshot_key(root), text.encode())
 
 
 @dataclass
-class _Snapshot:
+class _Stamps:
+    """A folder's snapshot as first read: each file's name, stamp (or "") and sha256 - what
+    ``_read`` needs - and the rest of it unread (``_snapshot``). A run that forks a child to parse
+    an edited file forks before building the rest: every page of it that this process touched
+    after the fork would be copied (7,600 pages, 0.03 s, at 100,000 claims)."""
+
     names: list[str]
-    stamps: list[str]  # _stamp of each file when its sha256 was read, or ""
+    stamps: list[str]
+    digests: list[str]
+    rest: memoryview
+
+
+@dataclass
+class _Snapshot:
     files: list[list[str]]  # FileIndex fields, checked when used
     details: list[str]
     metrics: dict[str, str]
     merged: _Merged
 
 
-def _read_snapshot(cache: Cache, root: Path) -> _Snapshot | None:
-    """The folder's snapshot, or None when there is none or it is not what kzhealth writes."""
+def _read_stamps(cache: Cache, root: Path) -> _Stamps | None:
+    """The folder's snapshot's stamps, or None when there is none or it is not what kzhealth
+    writes."""
     body = cache.get_snapshot(_snapshot_key(root))
     if body is None:
         return None
     try:
-        line, _, rest = body.decode().partition("\n")
-        head = json.loads(line)
-        count, metrics = head["files"], head["metrics"]
-        fine = head["kzhealth"] == [FORMAT, __version__] and isinstance(metrics, dict)
-    except (ValueError, KeyError, TypeError):
+        line = body.index(b"\n")
+        block = body.index(_BLOCK.encode(), line)
+        head = json.loads(body[:line])
+        count = head["files"]
+        fine = head["kzhealth"] == [FORMAT, __version__] and isinstance(count, int)
+        view = memoryview(body)
+        text = str(view[line + 1 : block], "utf-8")
+    except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
         return None
-    fields = rest.split(_FIELD)
-    if not (fine and isinstance(count, int) and len(fields) == _PER_FILE * count + 3):
+    stamped = text.split(_FIELD) if text else []
+    if not (fine and len(stamped) == 3 * count):
         return None
-    rows = [fields[n : n + _PER_FILE] for n in range(0, _PER_FILE * count, _PER_FILE)]
+    return _Stamps(stamped[0::3], stamped[1::3], stamped[2::3], view[block + 1 :])
+
+
+def _snapshot(stamps: _Stamps) -> _Snapshot | None:
+    """The rest of a snapshot, or None when it is not what kzhealth writes."""
+    count = len(stamps.names)
+    try:
+        fields = str(stamps.rest, "utf-8").split(_FIELD)
+        metrics = json.loads(fields[0])
+    except ValueError:
+        return None
+    if not (isinstance(metrics, dict) and len(fields) == 1 + _PER_FILE * count + 3):
+        return None
+    rows = [fields[n : n + _PER_FILE] for n in range(1, 1 + _PER_FILE * count, _PER_FILE)]
     texts, packed, signatures = (field.split("\n") for field in fields[-3:])
     if not len(texts) == len(packed) == len(signatures):
         return None
-    names, stamps, details = [r[0] for r in rows], [r[1] for r in rows], [r[-1] for r in rows]
-    merged = _Merged(texts, packed, signatures)
-    return _Snapshot(names, stamps, [r[2:-1] for r in rows], details, metrics, merged)
+    files = [[digest, *row[:-1]] for digest, row in zip(stamps.digests, rows, strict=True)]
+    details = [row[-1] for row in rows]
+    return _Snapshot(files, details, metrics, _Merged(texts, packed, signatures))
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -587,7 +623,7 @@ class _Read:
     early: Parsing | None  # the child started for an edit
 
 
-def _read(root: Path, shown: str, cache: Cache | None, snapshot: _Snapshot | None) -> _Read:
+def _read(root: Path, shown: str, cache: Cache | None, snapshot: _Stamps | None) -> _Read:
     """Every claims file's sha256, and its bytes unless its stamp (``_stamp``) is the one the
     snapshot recorded with that sha256, as git trusts a file whose status is the one in its
     index; and a child started (``start_parsing``) at the first file that is not as in the
@@ -602,11 +638,11 @@ def _read(root: Path, shown: str, cache: Cache | None, snapshot: _Snapshot | Non
     known: dict[str, str] = {}  # sha256 by name, in the snapshot
     stamped: dict[str, tuple[str, str]] = {}  # stamp and sha256 by name
     if snapshot is not None and cache is not None:
-        rows = zip(snapshot.names, snapshot.stamps, snapshot.files, strict=True)
-        for name, stamp, fields in rows:
-            known[name] = fields[0]
+        rows = zip(snapshot.names, snapshot.stamps, snapshot.digests, strict=True)
+        for name, stamp, digest in rows:
+            known[name] = digest
             if stamp:
-                stamped[name] = (stamp, fields[0])
+                stamped[name] = (stamp, digest)
     settled = time.time_ns() - SETTLED_NS
     found = _Read([], [], 0, None)
     try:
@@ -740,11 +776,12 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     """
     problems: list[Problem] = []
     shown = check_folder(root)
-    snapshot = _read_snapshot(cache, root) if cache is not None else None
-    got = _read(root, shown, cache, snapshot)
+    stamps = _read_stamps(cache, root) if cache is not None else None
+    got = _read(root, shown, cache, stamps)
     read = got.items
-    if snapshot is not None and snapshot.names != [path.name for path, *_ in read]:
-        snapshot = None  # files added, removed or renamed: merged afresh below
+    names = [path.name for path, *_ in read]
+    # Files added, removed or renamed: the snapshot is not used; groups are merged afresh below.
+    snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
     found: list[FolderTables] = []  # sources, metrics: read while a child parses edited files
 
     def read_tables() -> None:
