@@ -23,17 +23,19 @@ import contextlib
 import hashlib
 import os
 import signal
-import socket
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from kzhealth.cache import Cache, pack, unpack
 from kzhealth.errors import DataError
 from kzhealth.files import read_bytes
 from kzhealth.loader import load_bytes
+
+if TYPE_CHECKING:
+    import socket
 
 Entry = tuple[str, str, bytes]  # key, header, body: see Cache.queued
 ToParse = tuple[Path, str, bytes | None, str]  # path, display name, bytes (None: not read), sha256
@@ -59,6 +61,8 @@ class Parsing:
         through a socket without SIGPIPE: a child that died cannot end this process."""
         if self.requests is None:
             return
+        import socket  # noqa: PLC0415 - imported by start_parsing already
+
         requests, self.requests = self.requests, None
         named = pack([[str(path), display, digest] for path, display, _, digest in files])
         with contextlib.suppress(OSError), requests:  # OSError: the child is gone
@@ -109,6 +113,8 @@ def start_parsing() -> Parsing | None:
     meets a file to parse, so that the imports overlap reading the others."""
     if not can_fork():
         return None
+    import socket  # noqa: PLC0415 - 5 ms of imports a run that forks no child does without
+
     to_child, requests = socket.socketpair()
     from_child, replies = os.pipe()
     try:
