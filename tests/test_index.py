@@ -521,6 +521,11 @@ def _forget(cache_dir: Path, table: str) -> None:
         db.commit()
 
 
+def _sources_renamed(body: bytes) -> bytes:
+    stamps, _, rest = body.partition(b"\x1c")
+    return stamps + b"\x1c" + rest.replace(b"\x1dsrc-", b"\x1dSRC-")
+
+
 def _first_file_twice(body: bytes) -> bytes:
     stamps, _, rest = body.partition(b"\x1c")
     fields = rest.split(b"\x1d")
@@ -529,6 +534,9 @@ def _first_file_twice(body: bytes) -> bytes:
 
 DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     "snapshot_truncated": ("snapshots", lambda b: b[:-100], False),
+    # As long as it was, unsigned: every file's source one that does not exist, which the
+    # cross-file checks would report (as an error in a valid folder) were it trusted.
+    "snapshot_sources_renamed": ("snapshots", _sources_renamed, False),
     "snapshot_garbage_signed": ("snapshots", lambda b: b"\x00 not a snapshot", True),
     "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 1), True),
     "snapshot_blocks_signed": ("snapshots", lambda b: b.replace(b"\x1c", b"\x1d"), True),

@@ -43,7 +43,7 @@ entry's key is a hash of kzhealth's version, the format, the kind of file and th
 file's sha256; its header repeats those and the sha256 of its body. Anything that does not match -
 a truncated, corrupted or hand-edited entry, one from another version, a database that is not a
 database - is ignored and computed again, never an error and never wrong data. Snapshots carry
-a checksum of their body too (CRC-32 and length: ``body_checksum``), group results one of their
+a checksum of their body too (XXH3 and length: ``body_checksum``), group results one of their
 header and body (``group_checksum``), whose length and place in its pack are in its row. A
 database that cannot be opened is moved aside and started afresh; a cache that cannot be
 written is skipped. The database keeps ``max(1000, 4 x files)`` entries and ``max(1000, 4 x
@@ -66,15 +66,16 @@ import re
 import shutil
 import sqlite3
 import time
-import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from xxhash import xxh3_64_hexdigest, xxh3_64_intdigest
+
 from kzhealth import __version__
 from kzhealth.output import write_chunks
 
-FORMAT = 11
+FORMAT = 12
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 PACKS = f"kzhealth-cache-v{FORMAT}.packs"  # the folder of group results' pack files
 PACK_NAME = re.compile(r"[0-9a-f]{16}\.pack")
@@ -132,18 +133,20 @@ def _key(kind: str, digest: str) -> str:
 
 
 def body_checksum(body: bytes) -> str:
-    """The checksum stored beside a snapshot: its CRC-32 and length. What the checksum is for -
-    a body damaged by accident (truncated, a bad page, a hand edit) - a CRC-32 misses once in
-    about four billion damaged bodies, and a truncation changes the length; it takes 0.04 s over
-    the 100 MB of group results a warm run checks at 100,000 claims (``group_checksum``), where
-    sha256 took 0.1 s. Entries keep the sha256 of their body in their header."""
-    return f"crc32 {zlib.crc32(body):08x} {len(body)}"
+    """The checksum stored beside a snapshot: its XXH3 (64 bits) and length. What the checksum
+    is for - a body damaged by accident (truncated, a bad page, a hand edit) - a 64-bit hash
+    made for checksums (``xxhash``) misses practically never, and a truncation changes the
+    length. It runs at memory speed: over the 100 MB of group results a warm run checks at
+    100,000 claims (``group_checksum``) it takes 0.008 s, where the standard library's CRC-32
+    took 0.03 s and sha256 0.1 s. Entries keep the sha256 of their body in their header."""
+    return f"xxh3 {xxh3_64_hexdigest(body)} {len(body)}"
 
 
 def group_checksum(head: str, body: bytes | memoryview) -> int:
-    """The checksum of a group result, its header and its conflicts' JSON: a CRC-32, as
-    ``body_checksum``; a body's length is in its row (a pack cut short gives a shorter one)."""
-    return zlib.crc32(body, zlib.crc32(head.encode()))
+    """The checksum of a group result, its header and its conflicts' JSON: an XXH3 of the body
+    seeded with the header's, as ``body_checksum``, less its lowest bit (an SQLite integer is
+    signed); a body's length is in its row (a pack cut short gives a shorter one)."""
+    return xxh3_64_intdigest(body, xxh3_64_intdigest(head.encode())) >> 1
 
 
 KEY_SIZE = 32  # hex digits of a content key: 128 bits, ample for a cache's few million items
