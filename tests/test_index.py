@@ -575,6 +575,18 @@ def test_damaged_cache_is_never_trusted(folder: Path, tmp_path: Path, damage: st
     same_as_from_scratch(folder, cache_dir)
 
 
+@pytest.mark.parametrize("body", [42, 4.5])
+def test_a_snapshot_that_is_not_bytes_is_not_read(folder: Path, tmp_path: Path, body: Any) -> None:
+    """A snapshot's body is read through SQLite's blob interface, which has none of a number."""
+    cache_dir = tmp_path / "cache"
+    expected = same_as_from_scratch(folder, cache_dir)
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        db.execute("UPDATE snapshots SET body = ?", (body,))
+        db.commit()
+    assert report(folder, cache_dir) == expected
+    assert report(folder, cache_dir) == expected
+
+
 def _unread(root: Path, cache_dir: Path) -> set[str]:
     """The claims files a run would know by their stamps, without reading them."""
     cache = Cache(cache_dir)

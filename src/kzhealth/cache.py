@@ -398,19 +398,27 @@ class Cache:
         return self._maps[name]
 
     def get_snapshot(self, key: str) -> bytes | None:
-        """The snapshot stored for a claims folder (see kzhealth.index), if its checksum holds."""
-        return self._checked("snapshots", [key]).get(key)
-
-    def _checked(self, table: str, keys: list[str]) -> dict[str, bytes]:
-        """The bodies of ``table`` (snapshots) under these keys whose checksum
-        (``body_checksum``) is the one stored beside them."""
-        found: dict[str, bytes] = {}
-        for key, checksum, body, used in self._select("checksum, body, used", table, keys):
-            if isinstance(body, bytes) and checksum == body_checksum(body):
-                found[key] = body
-                if self._stale(used):
-                    self._touched[table].append(key)
-        return found
+        """The snapshot stored for a claims folder (see kzhealth.index), if its checksum
+        (``body_checksum``) is the one stored beside it. Read through SQLite's blob interface,
+        straight into the bytes returned: a query first copies a value into a buffer of its own
+        (13 MB at 100,000 claims)."""
+        db = self._connect(create=False)
+        if db is None:
+            return None
+        query = "SELECT rowid, checksum, used FROM snapshots WHERE key = ?"
+        try:
+            row = db.execute(query, (key,)).fetchone()
+            if row is None:
+                return None
+            with db.blobopen("snapshots", "body", row[0], readonly=True) as blob:
+                body = blob.read()
+        except sqlite3.Error:  # a corrupt page, or a body that is neither bytes nor text
+            return None
+        if row[1] != body_checksum(body):
+            return None
+        if self._stale(row[2]):
+            self._touched["snapshots"].append(key)
+        return body
 
     def put_snapshot(self, key: str, body: bytes) -> None:
         self._snapshots[key] = body

@@ -782,6 +782,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     names = [path.name for path, *_ in read]
     # Files added, removed or renamed: the snapshot is not used; groups are merged afresh below.
     snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
+    del stamps  # and with it the snapshot's body (13 MB at 100,000 claims), parsed now
     found: list[FolderTables] = []  # sources, metrics: read while a child parses edited files
 
     def read_tables() -> None:
