@@ -526,6 +526,11 @@ def _sources_renamed(body: bytes) -> bytes:
     return stamps + b"\x1c" + rest.replace(b"\x1dsrc-", b"\x1dSRC-")
 
 
+def _metrics_nested(body: bytes) -> bytes:
+    stamps, _, rest = body.partition(b"\x1c")
+    return stamps + b"\x1c" + b"[" * 10**5 + rest[rest.index(b"\x1d") :]
+
+
 def _first_file_twice(body: bytes) -> bytes:
     stamps, _, rest = body.partition(b"\x1c")
     fields = rest.split(b"\x1d")
@@ -540,6 +545,13 @@ DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     "snapshot_garbage_signed": ("snapshots", lambda b: b"\x00 not a snapshot", True),
     "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 1), True),
     "snapshot_blocks_signed": ("snapshots", lambda b: b.replace(b"\x1c", b"\x1d"), True),
+    # JSON nested deeper than the json module can read, in the first line and in the rest.
+    "snapshot_head_nested_signed": (
+        "snapshots",
+        lambda b: b"[" * 10**5 + b[b.index(b"\n") :],
+        True,
+    ),
+    "snapshot_metrics_nested_signed": ("snapshots", _metrics_nested, True),
     # The stamps as written; in the rest, the first file's fields twice: each file's fields
     # would be its predecessor's.
     "snapshot_rest_signed": ("snapshots", _first_file_twice, True),
