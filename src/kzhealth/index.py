@@ -280,8 +280,7 @@ class DatasetIndex:
         sign). Bytes other than the index's sha256 - a file that changed during the run, or
         whose sha256 came from a stamp the snapshot got wrong - are used only if they make the
         same index; otherwise the groups merged from it may be wrong, and the run stops."""
-        raw = read_bytes(index.path, index.display)
-        digest = hashlib.sha256(raw).hexdigest()
+        _, _, raw, digest = _contents((index.path, index.display, None, index.digest))
         loaded, made = load_bytes(
             index.path, index.display, "claims", self.cache, raw, digest, parse=True
         )
