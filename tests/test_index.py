@@ -521,27 +521,30 @@ def _forget(cache_dir: Path, table: str) -> None:
         db.commit()
 
 
-def _sources_renamed(body: bytes) -> bytes:
-    stamps, _, rest = body.partition(b"\x1c")
-    return stamps + b"\x1c" + rest.replace(b"\x1dsrc-", b"\x1dSRC-")
+def _in_rest(change: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    """A snapshot with its stamps as written and ``change`` made to the rest (after ``\x1c``)."""
+
+    def changed(body: bytes) -> bytes:
+        stamps, _, rest = body.partition(b"\x1c")
+        return stamps + b"\x1c" + change(rest)
+
+    return changed
 
 
-def _metrics_nested(body: bytes) -> bytes:
-    stamps, _, rest = body.partition(b"\x1c")
-    return stamps + b"\x1c" + b"[" * 10**5 + rest[rest.index(b"\x1d") :]
-
-
-def _first_file_twice(body: bytes) -> bytes:
-    stamps, _, rest = body.partition(b"\x1c")
+def _first_file_twice(rest: bytes) -> bytes:
     fields = rest.split(b"\x1d")
-    return stamps + b"\x1c" + b"\x1d".join([fields[0], *fields[1:7], *fields[1:]])
+    return b"\x1d".join([fields[0], *fields[1:7], *fields[1:]])
 
 
 DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
     "snapshot_truncated": ("snapshots", lambda b: b[:-100], False),
     # As long as it was, unsigned: every file's source one that does not exist, which the
     # cross-file checks would report (as an error in a valid folder) were it trusted.
-    "snapshot_sources_renamed": ("snapshots", _sources_renamed, False),
+    "snapshot_sources_renamed": (
+        "snapshots",
+        _in_rest(lambda rest: rest.replace(b"\x1dsrc-", b"\x1dSRC-")),
+        False,
+    ),
     "snapshot_garbage_signed": ("snapshots", lambda b: b"\x00 not a snapshot", True),
     "snapshot_fields_signed": ("snapshots", lambda b: b.replace(b"\x1d", b"", 1), True),
     "snapshot_blocks_signed": ("snapshots", lambda b: b.replace(b"\x1c", b"\x1d"), True),
@@ -551,10 +554,14 @@ DAMAGE: dict[str, tuple[str, Callable[[bytes], bytes], bool]] = {
         lambda b: b"[" * 10**5 + b[b.index(b"\n") :],
         True,
     ),
-    "snapshot_metrics_nested_signed": ("snapshots", _metrics_nested, True),
+    "snapshot_metrics_nested_signed": (
+        "snapshots",
+        _in_rest(lambda rest: b"[" * 10**5 + rest[rest.index(b"\x1d") :]),
+        True,
+    ),
     # The stamps as written; in the rest, the first file's fields twice: each file's fields
     # would be its predecessor's.
-    "snapshot_rest_signed": ("snapshots", _first_file_twice, True),
+    "snapshot_rest_signed": ("snapshots", _in_rest(_first_file_twice), True),
     "snapshot_members_signed": ("snapshots", lambda b: re.sub(rb"\d+:\d+", b"0:0", b), True),
     "snapshot_keys_signed": ("snapshots", lambda b: b.replace(b"change_pct", b"change_px"), True),
     # Every file's sha256 another, its stamp still the file's: records are then read from the
