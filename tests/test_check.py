@@ -23,7 +23,7 @@ def sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def setup(
+def checked_folder(
     tmp_path: Path,
     claims: list[dict[str, object]],
     ignored: list[dict[str, str]] | None = None,
@@ -127,7 +127,7 @@ def test_figure_matches_value_and_unit(fields: dict[str, str], problem: str | No
 
 def test_full_coverage_passes(tmp_path: Path) -> None:
     """Quotes found despite typographic quotes and dashes; every figure covered: ok."""
-    root, texts = setup(tmp_path, [IMR, INVEST], [YEAR])
+    root, texts = checked_folder(tmp_path, [IMR, INVEST], [YEAR])
     report = check_dataset(load_dataset(root), texts)
     assert report.failures == [] and report.ok
     assert [(c.figures, c.covered) for c in report.coverage] == [(3, 3)]
@@ -135,7 +135,7 @@ def test_full_coverage_passes(tmp_path: Path) -> None:
 
 def test_uncovered_figure_is_located_in_the_text(tmp_path: Path) -> None:
     """A figure with no claim and no ignore entry is listed with its line and column."""
-    root, texts = setup(tmp_path, [IMR, INVEST])
+    root, texts = checked_folder(tmp_path, [IMR, INVEST])
     report = check_dataset(load_dataset(root), texts)
     assert not report.ok
     [cov] = report.coverage
@@ -151,7 +151,7 @@ def test_claim_failures_are_located(tmp_path: Path) -> None:
         claim("f", quote="Infant mortality fell by 20.2% in 2025.", figure="20.3%", value="-20.3"),
         claim("v", quote="Infant mortality fell by 20.2% in 2025.", value="-20.3"),
     ]
-    root, texts = setup(tmp_path, bad, [YEAR, {"figure": "920", "reason": "x"}])
+    root, texts = checked_folder(tmp_path, bad, [YEAR, {"figure": "920", "reason": "x"}])
     lines = [str(p) for p in check_dataset(load_dataset(root), texts).failures]
     assert any(
         "src-a.yaml:3:" in line and "quote: q: the quote is not in the source text" in line
@@ -165,7 +165,9 @@ def test_claim_failures_are_located(tmp_path: Path) -> None:
 
 def test_hash_mismatch_and_stale_ignore(tmp_path: Path) -> None:
     """A changed text fails its sha256; an ignore entry that matches nothing is reported."""
-    root, texts = setup(tmp_path, [IMR, INVEST], [YEAR, {"figure": "1999", "reason": "gone"}])
+    root, texts = checked_folder(
+        tmp_path, [IMR, INVEST], [YEAR, {"figure": "1999", "reason": "gone"}]
+    )
     (texts / "src-a.txt").write_text(TEXT + "\n", "utf-8")
     lines = [str(p) for p in check_dataset(load_dataset(root), texts).failures]
     assert any(
@@ -178,7 +180,7 @@ def test_hash_mismatch_and_stale_ignore(tmp_path: Path) -> None:
 
 def test_file_leading_out_of_texts_is_refused(tmp_path: Path) -> None:
     """A source file that is a symlink out of the texts folder is refused, not read."""
-    root, texts = setup(tmp_path, [IMR, INVEST], [YEAR])
+    root, texts = checked_folder(tmp_path, [IMR, INVEST], [YEAR])
     outside = tmp_path / "secret.txt"
     outside.write_text(TEXT, "utf-8")
     (texts / "src-a.txt").unlink()
@@ -189,7 +191,7 @@ def test_file_leading_out_of_texts_is_refused(tmp_path: Path) -> None:
 
 def test_check_cli_exit_codes(tmp_path: Path) -> None:
     """check exits 0 when all holds, 1 when a check fails, 2 when --texts is not a folder."""
-    root, texts = setup(tmp_path, [IMR, INVEST], [YEAR])
+    root, texts = checked_folder(tmp_path, [IMR, INVEST], [YEAR])
     ok = run("check", "--claims", str(root), "--texts", str(texts))
     assert ok.exit_code == 0, explain(ok)
     assert "every figure covered" in ok.stdout

@@ -7,6 +7,7 @@ import functools
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import explain, run
 from kzhealth import files, yamlsource
@@ -86,17 +88,65 @@ def test_python_tag_is_never_constructed(claims_dir: Path, tmp_path: Path) -> No
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("opening", ["[", "{a: ", "- "])
-def test_deep_nesting_is_refused_quickly(claims_dir: Path, opening: str) -> None:
+# "- - - x" nests compact block sequences; "[[[" and "{a: {a: " nest flow collections; the
+# others mix them, or spread the levels over lines (libyaml reads a line ahead of its events).
+DEEP = {
+    "flow sequences": "[" * 100_000,
+    "flow mappings": "{a: " * 100_000,
+    "block sequences": "\n" + "- " * 100_000 + "x",
+    "block mappings": "".join("\n" + "  " * i + f"k{i}:" for i in range(1, 40)) + " x",
+    "mixed": "\n- " + "[{a: " * 50_000,
+    "over lines": ("[" * 20 + "\n") * 5_000,
+    "after a long line": "[" + "[" * 900 + "\n " + "[" * 900,
+}
+_DEEP_LINE = re.compile(
+    rf"^beta\.yaml:\d+:\d+: claims[.\w]*: nested deeper than {yamlsource.MAX_DEPTH} levels$"
+)
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(DataError) as caught:
+        yamlsource.parse_yaml(text, "beta.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("body", DEEP.values(), ids=DEEP.keys())
+def test_deep_nesting_is_one_message_whatever_the_parser(
+    monkeypatch: pytest.MonkeyPatch, body: str
+) -> None:
+    """Deep nesting gets kzhealth's own located problem from libyaml, whose newer versions
+    refuse depth themselves, exactly as from PyYAML's pure-Python parser, which never does; a
+    problem met before the depth is kept."""
+    text = f"source: beta\nsource: again\nclaims: {body}\n"
+    native = _problems(text)
+    monkeypatch.setattr(yamlsource, "_Loader", yaml.SafeLoader)
+    assert native == _problems(text)
+    assert native[0] == "beta.yaml: the file is nested too deeply to read further"
+    assert native[1].startswith("beta.yaml:2:1: source: duplicate key")
+    assert _DEEP_LINE.match(native[2]), native
+
+
+def test_a_parser_refusing_depth_without_a_place_is_still_in_kzhealths_words() -> None:
+    """Where the text before the parser's refusal cannot be read alone, the refusal itself is
+    put in kzhealth's words."""
+    builder = yamlsource._Builder("beta.yaml")
+    refusal = yaml.MarkedYAMLError(
+        "while increasing flow level", None, "exceeded maximum nesting depth"
+    )
+    assert [str(p) for p in builder.refused("x", refusal, ("claims", 0))] == [
+        f"beta.yaml: claims.0: nested deeper than {yamlsource.MAX_DEPTH} levels",
+        "beta.yaml: the file is nested too deeply to read further",
+    ]
+
+
+@pytest.mark.parametrize("body", DEEP.values(), ids=DEEP.keys())
+def test_deep_nesting_is_refused_quickly(claims_dir: Path, body: str) -> None:
     """100,000 levels of flow or block nesting stop at the depth limit, fast, no crash."""
-    depth = 100_000
-    # "- - - x" nests compact block sequences; "[[[" and "{a: {a: " nest flow collections.
-    body = "\n" + "- " * depth + "x" if opening == "- " else opening * depth
     (claims_dir / "beta.yaml").write_text(f"source: beta\nclaims: {body}\n", "utf-8")
     started = time.monotonic()
     code, stderr = located(claims_dir)
     assert code == 2
-    assert f"nested deeper than {yamlsource.MAX_DEPTH} levels" in stderr
+    assert f": nested deeper than {yamlsource.MAX_DEPTH} levels\n" in stderr
     assert time.monotonic() - started < 10  # a hang guard, not a speed target
 
 

@@ -5,7 +5,8 @@ with an explicit stack: nothing is constructed, so no tag can run code; YAML 1.1
 typing never applies (``NO`` stays ``"NO"``, ``1:20`` stays ``"1:20"``, ``2025-04-12`` stays a
 string kzhealth parses itself); and depth, aliases and sizes are bounded before they can hurt.
 (PyYAML's own composer recurses per nesting level and crashes the interpreter on deep flow
-nesting; libyaml's parser itself is iterative.)
+nesting; libyaml's parser itself is iterative. libyaml 0.2.6 and later refuse deep nesting on
+their own: kzhealth then finds its own problem, so the message does not depend on the version.)
 
 Positions: the fast pass records where each top-level list item starts (a claim's line); when
 an error needs the exact line and column of a field, the file is parsed again with every
@@ -114,6 +115,7 @@ class _Builder:
         self.problems: list[Problem] = []
         self.marks: dict[Path_, Mark] = {}
         self.aliases = 0
+        self.cut = False  # reading the part of a text before its parser refused the depth
 
     def problem(self, mark: Mark, path: Path_, message: str) -> None:
         self.problems.append(Problem(Location(self.display, *mark), _field(path), message))
@@ -152,7 +154,7 @@ class _Builder:
                 elif kind is _STREAM_END:
                     break
         except yaml.MarkedYAMLError as exc:
-            self.problems.append(_yaml_problem(exc, text, self.display))
+            self.problems = self.refused(text, exc, stack[-1].path)
         except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
             line, column = line_column(text, exc.position)
             char = exc.character
@@ -170,6 +172,31 @@ class _Builder:
         if not root:
             raise DataError([Problem(Location(self.display, 1, 1), "", "the file is empty")])
         return root[0], self.marks
+
+    def refused(self, text: str, exc: yaml.MarkedYAMLError, path: Path_) -> list[Problem]:
+        """The problems of a text the parser refused at ``path``.
+
+        libyaml 0.2.6 and later refuse deep nesting themselves, and their scanner reads up to a
+        line ahead of the events, so that limit can be met before this builder sees the level
+        start that breaks its own: the text up to where the parser stopped holds that start,
+        and read alone it gives what an older libyaml gives."""
+        if not _refuses_nesting(exc):
+            return [*self.problems, _yaml_problem(exc, text, self.display)]
+        mark = exc.problem_mark
+        if mark is not None and 0 < mark.index < len(text) and not self.cut:
+            again = _Builder(self.display, full=self.full)
+            again.cut = True
+            try:
+                again.build(text[: mark.index])
+            except DataError as error:
+                if any(p.message == _TOO_DEEP for p in error.problems):
+                    return error.problems
+        at = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
+        return [
+            *self.problems,
+            _depth_problem(self.display, at, path),
+            Problem(Location(self.display), "", _TOO_DEEP),
+        ]
 
     def fast_scalar(self, event: Any, frame: _Frame, raw_control: bool) -> bool:
         """The common case, a plain key or an untagged value in a mapping, inline; False to
@@ -229,8 +256,8 @@ class _Builder:
         mark = _mark(event)
         frame = stack[-1]
         if len(stack) > MAX_DEPTH:
-            self.problem(mark, frame.path, f"nested deeper than {MAX_DEPTH} levels")
-            raise _Stop("the file is nested too deeply to read further")
+            self.problems.append(_depth_problem(self.display, mark, frame.path))
+            raise _Stop(_TOO_DEEP)
         if isinstance(frame.container, dict) and frame.key is None and not frame.skip:
             self.problem(mark, frame.path, "keys must be plain names, not lists or mappings")
             stack.append(_Frame(None, frame.path, skip=True))
@@ -320,6 +347,19 @@ class _Builder:
             self.problem(mark, path, f"control character {code} is not allowed in text")
             return None
         return text
+
+
+_TOO_DEEP = "the file is nested too deeply to read further"
+
+
+def _depth_problem(display: str, mark: Mark, path: Path_) -> Problem:
+    return Problem(Location(display, *mark), _field(path), f"nested deeper than {MAX_DEPTH} levels")
+
+
+def _refuses_nesting(exc: yaml.MarkedYAMLError) -> bool:
+    """Whether the parser itself refused a depth (libyaml 0.2.6 and later, as in PyYAML 6.0.4:
+    "exceeded maximum nesting depth")."""
+    return "nesting" in str(exc.problem or "")
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError, text: str, display: str) -> Problem:

@@ -1,0 +1,17 @@
+"""Print a pip constraints file that pins every dependency to its lowest allowed version.
+
+Each requirement of the project and of its `dev` extra that has a lower bound (`>=X`) becomes
+`name==X`; CI installs with it to test the bottom of the range that pyproject.toml claims.
+"""
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+project = tomllib.loads(Path(sys.argv[1]).read_text("utf-8"))["project"]
+requirements = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+for requirement in requirements:
+    found = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^]]*\])?\s*[^;]*?>=\s*([^,;\s]+)", requirement)
+    if found:
+        print(f"{found[1]}=={found[2]}")
