@@ -11,7 +11,10 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from kzhealth.cli import app
+from kzhealth.index import DatasetIndex
 from kzhealth.model import Claim
+from kzhealth.query import ClaimFilter
+from kzhealth.report import build
 from kzhealth.schema import ClaimIn
 
 SHA = "0" * 64
@@ -95,3 +98,8 @@ def resigned(header: str, body: bytes) -> str:
     meta = json.loads(header)
     meta["payload_sha256"] = hashlib.sha256(body).hexdigest()
     return json.dumps(meta, sort_keys=True)
+
+
+def report_json(index: DatasetIndex) -> bytes:
+    """The JSON conflicts report of every claim of an index's folder."""
+    return b"".join(build(index, ClaimFilter()).chunks())

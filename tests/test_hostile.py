@@ -323,7 +323,7 @@ def test_interrupt_exits_130_without_traceback(
     def interrupted(*_args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kzhealth.cli.load_dataset", interrupted)
+    monkeypatch.setattr("kzhealth.app.load_dataset", interrupted)
     result = run("list", "--claims", str(claims_dir))
     assert result.exit_code == 130
     assert "Traceback" not in result.stderr

@@ -21,10 +21,10 @@ from typing import Any
 import msgpack
 import pytest
 
-from helpers import claim, resigned, run, write_dataset
+from helpers import claim, report_json, resigned, run, write_dataset
 from kzhealth import index, worker
 from kzhealth.cache import DATABASE, PACKS, Cache, body_checksum, group_checksum
-from kzhealth.engine import find_conflicts, group_key
+from kzhealth.engine import ConflictKind, find_conflicts, group_key
 from kzhealth.index import load_index
 from kzhealth.loader import (
     Dataset,
@@ -36,8 +36,7 @@ from kzhealth.loader import (
 )
 from kzhealth.model import Claim, Measure, Status, Topic
 from kzhealth.query import ClaimFilter
-from kzhealth.render import jsonfmt
-from kzhealth.report import conflicts_json
+from kzhealth.render import Renderer, jsonfmt, renderer
 
 GENERATE = Path(__file__).parents[1] / "benchmarks" / "generate.py"
 
@@ -94,10 +93,31 @@ def report(root: Path, cache_dir: Path, *extra: str) -> tuple[int, str, str]:
 
 
 def same_as_from_scratch(root: Path, cache_dir: Path, *extra: str) -> tuple[int, str, str]:
-    """The report from the cache, asserted equal to the report computed without it."""
+    """The report from the cache, asserted equal to the report computed without it and to the
+    engine's conflicts over every claim of the folder loaded whole, filtered as ``extra`` says."""
     cached = report(root, cache_dir, *extra)
     assert cached == report(root, cache_dir, "--no-cache", *extra)
+    if cached[0] == 0:
+        assert cached[1] == engine_report(root, *extra)
     return cached
+
+
+def engine_report(root: Path, *options: str, renderer: Renderer = jsonfmt) -> str:
+    """The report of ``find_conflicts`` over ``load_dataset``, with the CLI's filters."""
+    given: dict[str, Any] = {}
+    kinds = []
+    for name, value in zip(options[::2], options[1::2], strict=True):
+        if name == "--kind":
+            kinds.append(ConflictKind(value))
+        elif name == "--topic":
+            given["topic"] = Topic(value)
+        else:
+            given[name.removeprefix("--")] = value.upper() if name == "--subject" else value
+    dataset = load_dataset(root)
+    kept = ClaimFilter(**given).conflicts(find_conflicts(dataset.claims), dataset, kinds)
+    output = renderer.conflicts(dataset, kept)
+    assert isinstance(output, str)
+    return output
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -266,6 +286,8 @@ def test_group_filters_in_every_format_match_the_full_path(
         outputs.append((result.exit_code, result.stdout, result.stderr))
     assert outputs[0] == outputs[1] == outputs[2]
     assert outputs[0][0] == 0 and len(outputs[0][1]) > 200
+    if fmt != "table":  # the engine's conflicts over the folder loaded whole, rendered alike
+        assert outputs[0][1] == engine_report(folder, *filters, renderer=renderer(fmt))
 
 
 def test_an_unknown_metric_still_caches_the_run(folder: Path, tmp_path: Path) -> None:
@@ -296,7 +318,7 @@ def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Pa
 @pytest.mark.usefixtures("parsing")
 def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache")
-    conflicts_json(load_index(folder, cache))
+    report_json(load_index(folder, cache))
     assert cache.snapshots_written == 1
     groups = cache.count("groups")
     path = claims_files(folder)[3]
@@ -304,7 +326,7 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     edited = next(c for c in dataset.claims if c.id == _first_exact(folder, path))
     _edit_claim(path, edited.id, "qualifier: exact", "qualifier: about")
     again = Cache(tmp_path / "cache")
-    conflicts_json(load_index(folder, again))
+    report_json(load_index(folder, again))
     # The edited file's entry and index, and the records of the edited claim's group, kept for
     # its next edit: nothing else was parsed, and one group was compared again.
     assert (again.written, again.groups_written) == (3, 1)
@@ -321,10 +343,10 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     # The group kept their records: its next edit reads no other file's entry.
     _edit_claim(path, edited.id, "qualifier: about", "qualifier: nearly")
     third = Cache(tmp_path / "cache")
-    conflicts_json(load_index(folder, third))
+    report_json(load_index(folder, third))
     assert (third.written, third.groups_written, third.hits) == (3, 1, 3)
     unchanged = Cache(tmp_path / "cache")
-    conflicts_json(load_index(folder, unchanged))
+    report_json(load_index(folder, unchanged))
     assert (unchanged.written, unchanged.groups_written, unchanged.misses) == (0, 0, 0)
 
 
@@ -658,11 +680,11 @@ def test_a_file_named_with_a_snapshot_separator_leaves_the_folder_without_one(
     path = claims_files(folder)[2]
     path.rename(path.with_name(f"src-{mark}.yaml"))
     cache = Cache(tmp_path / "cache")
-    expected = b"".join(conflicts_json(load_index(folder, cache)))
+    expected = report_json(load_index(folder, cache))
     assert cache.snapshots_written == 0
     assert cache.written == 2 * len(claims_files(folder)) + 2  # each entry, index, and tables
     again = Cache(tmp_path / "cache")
-    assert b"".join(conflicts_json(load_index(folder, again))) == expected
+    assert report_json(load_index(folder, again)) == expected
     assert (again.written, again.groups_written, again.misses) == (0, 0, 0)
     same_as_from_scratch(folder, tmp_path / "cache")
 
@@ -732,10 +754,10 @@ def test_small_and_empty_folders(tmp_path: Path, name: str) -> None:
 
 
 def test_library_without_a_cache_gives_the_same_report(folder: Path) -> None:
-    """``load_index`` and ``conflicts_json`` work without a cache too (every group compared)."""
+    """``load_index`` and the report work without a cache too (every group compared)."""
     dataset = load_dataset(folder)
     expected = jsonfmt.conflicts(dataset, find_conflicts(dataset.claims)).encode()
-    assert b"".join(conflicts_json(load_index(folder))) == expected
+    assert report_json(load_index(folder)) == expected
 
 
 def test_a_run_leaves_no_reference_cycles(folder: Path, tmp_path: Path) -> None:
@@ -744,10 +766,10 @@ def test_a_run_leaves_no_reference_cycles(folder: Path, tmp_path: Path) -> None:
     0.4 s at 100,000 claims)."""
 
     def cold_then_edited(cache_dir: Path) -> None:
-        conflicts_json(load_index(folder, Cache(cache_dir)))
+        report_json(load_index(folder, Cache(cache_dir)))
         _comment_only(folder)
         _qualifier(folder)
-        conflicts_json(load_index(folder, Cache(cache_dir)))
+        report_json(load_index(folder, Cache(cache_dir)))
         find_conflicts(load_dataset(folder, Cache(cache_dir)).claims)
 
     cold_then_edited(tmp_path / "first")  # imports, and what they create once

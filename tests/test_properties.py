@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import claim, metric, source, write_dataset
+from helpers import claim, metric, report_json, source, write_dataset
 from kzhealth.cache import Cache
 from kzhealth.engine import find_conflicts
 from kzhealth.errors import DataError
@@ -23,7 +23,6 @@ from kzhealth.loader import encode_row, load_dataset
 from kzhealth.model import Measure, Rank, Status
 from kzhealth.ranges import Qualifier, figure_range, parse_value
 from kzhealth.render import jsonfmt
-from kzhealth.report import conflicts_json
 from kzhealth.yamlsource import parse_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -212,7 +211,7 @@ def test_cached_report_follows_any_edits(steps: list[tuple[str, int]]) -> None:
             dataset = load_dataset(root)
             expected = jsonfmt.conflicts(dataset, find_conflicts(dataset.claims)).encode()
             index = load_index(root, Cache(cache_dir))
-            assert b"".join(conflicts_json(index)) == expected, (n, step)
+            assert report_json(index) == expected, (n, step)
 
 
 row_values = st.one_of(

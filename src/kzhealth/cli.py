@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import difflib
 import gc
 import io
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
 from kzhealth import __version__
+from kzhealth import app as app_layer
 from kzhealth.cache import Cache, default_cache_dir
-from kzhealth.engine import ConflictKind, find_conflicts
+from kzhealth.engine import ConflictKind
 from kzhealth.errors import DataError, ExitCode
-from kzhealth.loader import Dataset, load_dataset
 from kzhealth.model import Topic
 from kzhealth.paths import default_claims_dir
-from kzhealth.query import ClaimFilter
 from kzhealth.render import Output, OutputFormat, renderer
-
-if TYPE_CHECKING:
-    from kzhealth.index import DatasetIndex
 
 app = typer.Typer(
     name="kzhealth",
@@ -100,21 +96,23 @@ def _fail(message: str | None = None, error: DataError | None = None) -> NoRetur
     raise typer.Exit(ExitCode.BAD_INPUT)
 
 
-def _load(claims: Path | None, no_cache: bool = False) -> Dataset:
-    cache = None if no_cache else Cache(default_cache_dir())
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Bad data and unknown names end the run with exit 2 and their message."""
     try:
-        return load_dataset(claims or default_claims_dir(), cache)
+        yield
     except DataError as exc:
         _fail(error=exc)
+    except app_layer.UnknownName as exc:
+        _fail(str(exc))
 
 
-def _load_index(claims: Path | None) -> DatasetIndex:
-    from kzhealth.index import load_index  # noqa: PLC0415 - only the JSON conflicts report
+def _cache(no_cache: bool) -> Cache | None:
+    return None if no_cache else Cache(default_cache_dir())
 
-    try:
-        return load_index(claims or default_claims_dir(), Cache(default_cache_dir()))
-    except DataError as exc:
-        _fail(error=exc)
+
+def _root_of(claims: Path | None) -> Path:
+    return claims or default_claims_dir()
 
 
 def _write(
@@ -174,24 +172,6 @@ def _emit(
         console.print(renderable)
 
 
-def _filter(
-    sources: Mapping[str, object],
-    metrics: Mapping[str, object],
-    source: str | None,
-    metric: str | None,
-    subject: str | None,
-    topic: Topic | None,
-    search: str | None,
-) -> ClaimFilter:
-    for value, table, what in ((source, sources, "source"), (metric, metrics, "metric")):
-        if value is not None and value not in table:
-            close = difflib.get_close_matches(value, list(table), n=3)
-            listing = "kzhealth sources" if what == "source" else "kzhealth list"
-            hint = f" Did you mean: {', '.join(close)}?" if close else f" See `{listing}`."
-            _fail(f"kzhealth: unknown {what} {value!r}.{hint}")
-    return ClaimFilter(source, metric, topic, subject.upper() if subject else None, search)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"kzhealth {__version__}")
@@ -224,9 +204,9 @@ def list_claims(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """List every claim: its figure as written, the range it allows, period, source and quote."""
-    dataset = _load(claims, no_cache)
-    chosen = _filter(dataset.sources, dataset.metrics, source, metric, subject, topic, search)
-    selected = chosen.claims(dataset)
+    selection = app_layer.Selection(source, metric, topic, subject, search)
+    with _reported():
+        dataset, selected = app_layer.list_claims(_root_of(claims), _cache(no_cache), selection)
     _emit(renderer(fmt).claims(dataset, selected), output, force=force, root=dataset.root)
 
 
@@ -250,29 +230,15 @@ def conflicts(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
-    filtered = (source, metric, subject, topic) != (None,) * 4
-    if (fmt is OutputFormat.JSON or filtered) and not no_cache and search is None:
-        # From the cache group by group (kzhealth.report): the JSON report as stored, or the
-        # conflicts of the groups that can hold a claim the filters keep.
-        from kzhealth import report  # noqa: PLC0415
-
-        index = _load_index(claims)
-        try:
-            chosen = _filter(index.sources, index.metrics, source, metric, subject, topic, None)
-        except typer.Exit:  # an unknown source or metric: what this run parsed is still cached
-            index.close()
-            raise
-        if fmt is OutputFormat.JSON and chosen.by_group:
-            encoded = report.conflicts_json(index, kind or (), chosen)
-            _emit_encoded(encoded, output, force=force, root=index.root)
-        else:
-            found = report.conflicts_of(index, chosen, kind or ())
-            _emit(renderer(fmt).conflicts(index, found), output, force=force, root=index.root)
-        return
-    dataset = _load(claims, no_cache)
-    chosen = _filter(dataset.sources, dataset.metrics, source, metric, subject, topic, search)
-    found = chosen.conflicts(find_conflicts(dataset.claims), dataset, kind or ())
-    _emit(renderer(fmt).conflicts(dataset, found), output, force=force, root=dataset.root)
+    selection = app_layer.Selection(source, metric, topic, subject, search)
+    root = _root_of(claims)
+    with _reported():
+        found = app_layer.conflicts(root, _cache(no_cache), selection, kind or ())
+    if fmt is OutputFormat.JSON:
+        _emit_encoded(found.chunks(), output, force=force, root=root)
+    else:
+        items = list(found.conflicts())
+        _emit(renderer(fmt).conflicts(found.tables, items), output, force=force, root=root)
 
 
 @app.command()
@@ -284,11 +250,8 @@ def sources(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """List the source documents with how many claims each carries."""
-    dataset = _load(claims, no_cache)
-    counts = dict.fromkeys(dataset.sources, 0)
-    for claim in dataset.claims:
-        counts[claim.source] = counts.get(claim.source, 0) + 1
-    rows = [(s, counts[s.id]) for s in dataset.sources.values()]
+    with _reported():
+        dataset, rows = app_layer.sources(_root_of(claims), _cache(no_cache))
     _emit(renderer(fmt).sources(dataset, rows), output, force=force, root=dataset.root)
 
 
@@ -302,22 +265,8 @@ def show(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show one metric, or one claim, with every figure for that metric across sources."""
-    dataset = _load(claims, no_cache)
-    by_id = {c.id: c for c in dataset.claims}
-    if item in dataset.metrics:
-        metric = dataset.metrics[item]
-        members = [c for c in dataset.claims if c.metric == item]
-    elif item in by_id:
-        claim = by_id[item]
-        metric = dataset.metrics[claim.metric]
-        members = [
-            claim,
-            *(c for c in dataset.claims if c.metric == claim.metric and c is not claim),
-        ]
-    else:
-        close = difflib.get_close_matches(item, [*by_id, *dataset.metrics], n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else " See `kzhealth list`."
-        _fail(f"kzhealth: no claim or metric {item!r}.{hint}")
+    with _reported():
+        dataset, metric, members = app_layer.show(_root_of(claims), _cache(no_cache), item)
     _emit(renderer(fmt).metric(dataset, metric, members), output, force=force, root=dataset.root)
 
 
@@ -341,12 +290,10 @@ def check(
 
     Exit 0 when all holds, 1 when a check fails, 2 for unusable input.
     """
-    from kzhealth.checker import check_dataset  # noqa: PLC0415 - only this command
-
-    dataset = _load(claims, no_cache)
     if texts is not None and not texts.is_dir():
         _fail(f"kzhealth: --texts {texts}: not a folder")
-    report = check_dataset(dataset, texts)
+    with _reported():
+        dataset, report = app_layer.check(_root_of(claims), _cache(no_cache), texts)
     _emit(renderer(fmt).check(report), output, force=force, root=dataset.root)
     if not report.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)

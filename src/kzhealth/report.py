@@ -14,13 +14,15 @@ joined by ``;``, and a body, each conflict's JSON back to back (in a pack file t
 ``kzhealth.cache``): a warm run decodes no conflict, it only puts them in order, and writes
 them from the mapped file.
 
-With a filter (``conflicts_of``), only the groups that can hold a matching claim are compared,
-from their claims, for any renderer.
+Every format renders the same ``Report``: JSON writes its conflicts' JSON as it is, the other
+formats decode each conflict as they print it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator
 
 from kzhealth.engine import (
     Conflict,
@@ -28,14 +30,15 @@ from kzhealth.engine import (
     GroupKey,
     Severity,
     classify,
-    in_order,
     order,
     order_prefix,
     rank,
 )
 from kzhealth.index import DatasetIndex, Group
+from kzhealth.model import Claim, Measure
 from kzhealth.query import ClaimFilter
 from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, conflict_json
+from kzhealth.render.records import Tables
 
 Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
 
@@ -89,41 +92,90 @@ _RANKS = {
 }
 
 
-def conflicts_of(
-    index: DatasetIndex, chosen: ClaimFilter, kinds: Collection[ConflictKind] = ()
-) -> list[Conflict]:
-    """What ``ClaimFilter.conflicts`` keeps of ``find_conflicts`` over every claim (of the given
-    kinds), in the engine's order, for any renderer - from the groups that can hold a matching
-    claim, compared from their claims; other groups are not read. A group's key decides the
-    metric, topic and subject; ``source`` needs a member from that source's files, and then a
-    conflict is kept if any of its claims is from it. A text search needs every claim."""
-    assert chosen.search is None, "a text search needs every claim (load_dataset)"
-    texts = None
+def conflict_of(piece: bytes | memoryview) -> Conflict:
+    """A conflict from its JSON (as ``conflict_json`` writes it), for the renderers of people's
+    formats: its claims are rebuilt from their records."""
+    data = json.loads(bytes(piece))
+    key = GroupKey(
+        data["metric"],
+        _MEASURES[data["measure"]],
+        data["subject"],
+        data["scope"],
+        data["unit_dimension"],
+        data["goal"],
+    )
+    claims = tuple(Claim.from_dict(c) for c in data["claims"])
+    return Conflict(
+        ConflictKind(data["kind"]), _SEVERITIES[data["severity"]], key, claims, data["why"]
+    )
+
+
+_MEASURES = {m.value: m for m in Measure}
+_SEVERITIES = {s.label: s for s in Severity}
+
+
+class Report:
+    """The conflicts of a claims folder that a filter keeps, in the engine's order: each as its
+    JSON, and as a ``Conflict`` when a renderer asks for one."""
+
+    def __init__(self, tables: Tables, pieces: list[Piece]) -> None:
+        self.tables = tables
+        self.pieces = pieces
+        self._conflicts: dict[int, Conflict] = {}
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+    def conflict(self, position: int) -> Conflict:
+        found = self._conflicts.get(position)
+        if found is None:
+            found = self._conflicts[position] = conflict_of(self.pieces[position][2])
+        return found
+
+    def conflicts(self) -> Iterator[Conflict]:
+        """Each conflict in order, decoded as it is asked for."""
+        return (self.conflict(n) for n in range(len(self.pieces)))
+
+    def counts(self) -> Counter[tuple[Severity, ConflictKind]]:
+        """How many conflicts of each severity and kind (from their places, decoding nothing)."""
+        return Counter((_SEVERITY_OF[place[0]], kind) for place, kind, _ in self.pieces)
+
+    def keep(self, wanted: Callable[[Conflict], bool]) -> None:
+        """Keep only the conflicts ``wanted`` accepts."""
+        kept = [n for n in range(len(self.pieces)) if wanted(self.conflict(n))]
+        self._conflicts = {at: self._conflicts[n] for at, n in enumerate(kept)}
+        self.pieces = [self.pieces[n] for n in kept]
+
+    def chunks(self) -> list[bytes | memoryview]:
+        """The JSON report in UTF-8, as chunks to write one after another (joining 100 MB first
+        would only copy it)."""
+        chunks: list[bytes | memoryview] = [REPORT_HEAD.encode()]
+        separator = REPORT_SEPARATOR.encode()
+        for _, _, piece in self.pieces:
+            chunks += (piece, separator)
+        if len(chunks) > 1:
+            chunks.pop()  # the last separator
+        chunks.append(REPORT_TAIL.encode())
+        return chunks
+
+
+_SEVERITY_OF = {rank(severity, ConflictKind.INTERNAL)[0]: severity for severity in Severity}
+
+
+def build(index: DatasetIndex, chosen: ClaimFilter, kinds: Collection[ConflictKind] = ()) -> Report:
+    """The conflicts among every claim of the folder that ``chosen`` keeps (a conflict is kept
+    when one of its claims matches), of the given kinds; the index's cache is closed.
+
+    Only the groups that can hold a matching claim are read: a group's key decides the metric,
+    topic and subject, and ``source`` needs a member from that source's files. A group's stored
+    result is used when there is one for its signature; otherwise the group is compared and its
+    result stored."""
+    groups = [g for g in index.groups if chosen.matches_group(g.key, index.metrics)]
     if chosen.source:
         files = [f for f in index.files if f.source == chosen.source]
         texts = {text for f in files for text in f.texts() if text}
-    found = []
-    for group in index.groups:
-        if not chosen.matches_group(group.key, index.metrics):
-            continue
-        if texts is not None and group.text not in texts:
-            continue
-        found += classify(group.key, index.records(group))
-    index.close()
-    return chosen.conflicts(in_order(found), index, kinds)
-
-
-def conflicts_json(
-    index: DatasetIndex, kinds: Collection[ConflictKind] = (), chosen: ClaimFilter | None = None
-) -> list[bytes | memoryview]:
-    """Every conflict in the dataset (of the given kinds, in the groups a ``by_group`` filter
-    keeps): the JSON report in UTF-8, as chunks to write one after another (joining 100 MB first
-    would only copy it). Groups the filter leaves out are neither read nor compared."""
+        groups = [g for g in groups if g.text in texts]
     cache = index.cache
-    groups = index.groups
-    if chosen is not None:
-        assert chosen.by_group, "claim-level filters need the claims (load_dataset)"
-        groups = [g for g in groups if chosen.matches_group(g.key, index.metrics)]
     stored = cache.get_groups([g.signature for g in groups]) if cache is not None else {}
     found: list[Piece] = []
     for group in groups:
@@ -135,14 +187,9 @@ def conflicts_json(
                 cache.put_group(group.signature, head, body)
         found.extend(pieces)
     index.close()
-    wanted = set(kinds)
     found.sort(key=lambda piece: piece[0])
-    chunks: list[bytes | memoryview] = [REPORT_HEAD.encode()]
-    separator = REPORT_SEPARATOR.encode()
-    for _, kind, piece in found:
-        if not wanted or kind in wanted:
-            chunks += (piece, separator)
-    if len(chunks) > 1:
-        chunks.pop()  # the last separator
-    chunks.append(REPORT_TAIL.encode())
-    return chunks
+    wanted = set(kinds)
+    report = Report(index, [p for p in found if not wanted or p[1] in wanted])
+    if not chosen.by_group:
+        report.keep(lambda conflict: any(chosen.matches(c, index) for c in conflict.claims))
+    return report

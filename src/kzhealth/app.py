@@ -1,0 +1,113 @@
+"""What each command does, between the CLI and the library: one route per command.
+
+A command reads the claims folder through the cache when it is given one and without it
+otherwise; the same code runs either way. Functions raise ``DataError`` for bad data and
+``UnknownName`` for an id the folder does not have; the CLI renders what they return.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kzhealth.loader import Dataset, load_dataset
+from kzhealth.model import Claim, Metric, Source, Topic
+from kzhealth.query import ClaimFilter
+
+if TYPE_CHECKING:
+    from kzhealth.cache import Cache
+    from kzhealth.checker import CheckReport
+    from kzhealth.engine import ConflictKind
+    from kzhealth.report import Report
+
+
+class UnknownName(LookupError):
+    """An id the folder has no source, metric or claim for; the message suggests close ones."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What a listing command was asked to keep, before its names are checked."""
+
+    source: str | None = None
+    metric: str | None = None
+    topic: Topic | None = None
+    subject: str | None = None
+    search: str | None = None
+
+    def resolve(self, sources: Mapping[str, object], metrics: Mapping[str, object]) -> ClaimFilter:
+        """The filter, once its source and metric are known to the folder."""
+        for value, names, what in (
+            (self.source, sources, "source"),
+            (self.metric, metrics, "metric"),
+        ):
+            if value is not None and value not in names:
+                listing = "kzhealth sources" if what == "source" else "kzhealth list"
+                raise UnknownName(_unknown(f"unknown {what}", value, list(names), listing))
+        subject = self.subject.upper() if self.subject else None
+        return ClaimFilter(self.source, self.metric, self.topic, subject, self.search)
+
+
+def _unknown(what: str, value: str, names: list[str], listing: str) -> str:
+    close = difflib.get_close_matches(value, names, n=3)
+    hint = f" Did you mean: {', '.join(close)}?" if close else f" See `{listing}`."
+    return f"kzhealth: {what} {value!r}.{hint}"
+
+
+def list_claims(
+    root: Path, cache: Cache | None, selection: Selection
+) -> tuple[Dataset, list[Claim]]:
+    """The claims the selection keeps, in the dataset's order."""
+    dataset = load_dataset(root, cache)
+    return dataset, selection.resolve(dataset.sources, dataset.metrics).claims(dataset)
+
+
+def conflicts(
+    root: Path, cache: Cache | None, selection: Selection, kinds: Collection[ConflictKind] = ()
+) -> Report:
+    """The conflicts among the folder's claims that the selection keeps, most severe first:
+    from the groups' stored results where the cache has them, compared afresh otherwise."""
+    from kzhealth import report  # noqa: PLC0415 - only this command compares
+    from kzhealth.index import load_index  # noqa: PLC0415
+
+    index = load_index(root, cache)
+    try:
+        chosen = selection.resolve(index.sources, index.metrics)
+    except UnknownName:
+        index.close()  # what this run parsed is still cached
+        raise
+    return report.build(index, chosen, kinds)
+
+
+def sources(root: Path, cache: Cache | None) -> tuple[Dataset, list[tuple[Source, int]]]:
+    """Every source with the number of claims it carries."""
+    dataset = load_dataset(root, cache)
+    counts = dict.fromkeys(dataset.sources, 0)
+    for claim in dataset.claims:
+        counts[claim.source] = counts.get(claim.source, 0) + 1
+    return dataset, [(s, counts[s.id]) for s in dataset.sources.values()]
+
+
+def show(root: Path, cache: Cache | None, item: str) -> tuple[Dataset, Metric, list[Claim]]:
+    """A metric and its claims, or a claim's metric with that claim first."""
+    dataset = load_dataset(root, cache)
+    if item in dataset.metrics:
+        return dataset, dataset.metrics[item], [c for c in dataset.claims if c.metric == item]
+    by_id = {c.id: c for c in dataset.claims}
+    claim = by_id.get(item)
+    if claim is None:
+        names = [*by_id, *dataset.metrics]
+        raise UnknownName(_unknown("no claim or metric", item, names, "kzhealth list"))
+    others = (c for c in dataset.claims if c.metric == claim.metric and c is not claim)
+    return dataset, dataset.metrics[claim.metric], [claim, *others]
+
+
+def check(root: Path, cache: Cache | None, texts: Path | None) -> tuple[Dataset, CheckReport]:
+    """The dataset checked, and against its source texts when ``texts`` is given."""
+    from kzhealth.checker import check_dataset  # noqa: PLC0415 - only this command
+
+    dataset = load_dataset(root, cache)
+    return dataset, check_dataset(dataset, texts)
