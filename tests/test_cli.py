@@ -65,12 +65,13 @@ def test_unknown_filter_value_is_a_usage_error(claims_dir: Path) -> None:
 
 
 def test_conflicts_table_is_side_by_side_and_tagged(claims_dir: Path) -> None:
-    """The conflicts table names the kind, both sources with file and date, periods and quotes."""
+    """The conflicts table names the kind, both claims with their source's short name and date,
+    periods and quotes."""
     result = run("conflicts", "--claims", str(claims_dir))
     assert result.exit_code == 0, explain(result)
     out = result.stdout
     assert "1. recycled (medium) · infant_mortality_rate" in out
-    for text in ("alpha.txt", "beta.txt", "2025-12", "2025-01/2025-09", "vs 2024-01/2024-09"):
+    for text in ("a-imr", "b-imr", "Alpha · 2025-12", "2025-01/2025-09", "vs 2024-01/2024-09"):
         assert text in out
     assert "Infant mortality dropped by 20.2%." in out
     assert "1 conflict: 1 recycled" in out

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
+from kzhealth.console import plain_text
 from kzhealth.engine import find_conflicts
 from kzhealth.loader import Dataset, load_dataset
 from kzhealth.render import OutputFormat, renderer
@@ -22,15 +21,11 @@ def dataset() -> Dataset:
     return load_dataset(FIXTURES / "valid")
 
 
-def as_text(output: object) -> str:
+def as_text(output: object, width: int = 140) -> str:
     if isinstance(output, str):
         return output
-    console = Console(file=io.StringIO(), width=140, color_system=None, legacy_windows=False)
-    assert isinstance(output, list)
-    for item in output:
-        console.print(item)
-    assert isinstance(console.file, io.StringIO)
-    return console.file.getvalue()
+    assert callable(output)  # a table: lines for a width
+    return "".join(plain_text(output, width))
 
 
 def check_golden(name: str, text: str) -> None:
@@ -101,10 +96,16 @@ def test_json_conflicts_splice_equals_plain_encoding() -> None:
     assert text == json.dumps(plain, ensure_ascii=False) + "\n"
 
 
-def test_claims_table_headers_match_cells(dataset: Dataset) -> None:
-    """Every claims-table row has one cell per header, and the range is shown."""
-    [table] = renderer(OutputFormat.TABLE).claims(dataset, dataset.claims)
-    assert [c.header for c in table.columns] == [  # type: ignore[attr-defined]
-        "Claim", "Source", "Figure", "Range", "Period", "Subject", "Quote",
-    ]  # fmt: skip
-    assert "[-20.25, -20.15]" in as_text([table])
+def test_claims_table_is_a_table_when_wide_and_records_when_narrow(dataset: Dataset) -> None:
+    """Wide, claims sit in columns under a header, quote last; at 80 columns each claim is a
+    record: its id, figure, range and period on one line, its quote beneath, indented."""
+    layout = renderer(OutputFormat.TABLE).claims(dataset, dataset.claims)
+    wide = as_text(layout, 200).splitlines()
+    header = next(line for line in wide if line.startswith("Claim"))
+    assert header.split() == ["Claim", "Source", "Figure", "Period", "Subject", "Quote"]
+    assert "[-20.25, -20.15]" in as_text(layout, 200)
+    narrow = as_text(layout, 80).splitlines()
+    assert not any(line.startswith("Claim ") for line in narrow)
+    at = narrow.index(next(line for line in narrow if line.startswith("a-imr ")))
+    assert narrow[at].split()[:3] == ["a-imr", "20.2%", "[-20.25,"]
+    assert narrow[at + 1] == "    Infant mortality dropped by 20.2%."

@@ -76,6 +76,25 @@ OutputOpt = Annotated[
     ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Let --output replace an existing file.")]
+LimitOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--limit",
+        "-n",
+        min=0,
+        help="Show at most this many items (on a terminal a table shows 30 by default).",
+        show_default=False,
+    ),
+]
+AllOpt = Annotated[
+    bool, typer.Option("--all", "-a", help="Show every item (on a terminal, through a pager).")
+]
+NoPagerOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-pager", help="With --all on a terminal, print straight out instead of paging."
+    ),
+]
 SearchOpt = Annotated[
     str | None,
     typer.Option("--search", "-s", help="Text to find in id, metric, figure, quote, note."),
@@ -152,24 +171,41 @@ def _emit(
     *,
     force: bool = False,
     root: Path | None = None,
+    pager: bool = False,
 ) -> None:
-    """Print for people, or write to ``target`` (tables rendered as plain text); ``root`` is
-    the claims folder, which ``target`` may not overwrite."""
+    """Print for people (through a pager when ``pager``), or write to ``target`` (tables as
+    plain text); ``root`` is the claims folder, which ``target`` may not overwrite."""
     if target is not None:
-        from kzhealth.console import render_plain  # noqa: PLC0415 - Rich only for tables
+        if not isinstance(output, str):
+            from kzhealth.console import PIPE_WIDTH, plain_text  # noqa: PLC0415 - tables only
 
-        text = output if isinstance(output, str) else render_plain(output)
-        _write(target, text, force=force, root=root)
+            columns = os.environ.get("COLUMNS", "")
+            width = int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH
+            output = "".join(plain_text(output, width))
+        _write(target, output, force=force, root=root)
         return
     if isinstance(output, str):
         sys.stdout.write(output)
         sys.stdout.flush()
         return
-    from kzhealth.console import make_console  # noqa: PLC0415
+    from kzhealth.console import write_layout  # noqa: PLC0415
 
-    console = make_console()
-    for renderable in output:
-        console.print(renderable)
+    write_layout(output, pager=pager)
+
+
+DEFAULT_LIMIT = 30  # items a listing shows on a terminal unless told otherwise
+
+
+def _shown(limit: int | None, every: bool, fmt: OutputFormat, target: Path | None) -> int | None:
+    """How many items a listing shows: all with --all, else --limit; on a terminal a table
+    shows DEFAULT_LIMIT (its footer says how to see the rest); elsewhere everything."""
+    if every:
+        return None
+    if limit is not None:
+        return limit
+    if fmt is OutputFormat.TABLE and target is None and sys.stdout.isatty():
+        return DEFAULT_LIMIT
+    return None
 
 
 def _version(value: bool) -> None:
@@ -199,6 +235,9 @@ def list_claims(
     subject: SubjectOpt = None,
     search: SearchOpt = None,
     fmt: Format = OutputFormat.TABLE,
+    limit: LimitOpt = None,
+    every: AllOpt = False,
+    no_pager: NoPagerOpt = False,
     output: OutputOpt = None,
     force: ForceOpt = False,
     no_cache: NoCacheOpt = False,
@@ -207,7 +246,9 @@ def list_claims(
     selection = app_layer.Selection(source, metric, topic, subject, search)
     with _reported():
         dataset, selected = app_layer.list_claims(_root_of(claims), _cache(no_cache), selection)
-    _emit(renderer(fmt).claims(dataset, selected), output, force=force, root=dataset.root)
+    shown = _shown(limit, every, fmt, output)
+    rendered = renderer(fmt).claims(dataset, selected, shown)
+    _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
 
 
 @app.command()
@@ -225,6 +266,9 @@ def conflicts(
     subject: SubjectOpt = None,
     search: SearchOpt = None,
     fmt: Format = OutputFormat.TABLE,
+    limit: LimitOpt = None,
+    every: AllOpt = False,
+    no_pager: NoPagerOpt = False,
     output: OutputOpt = None,
     force: ForceOpt = False,
     no_cache: NoCacheOpt = False,
@@ -234,11 +278,12 @@ def conflicts(
     root = _root_of(claims)
     with _reported():
         found = app_layer.conflicts(root, _cache(no_cache), selection, kind or ())
+    shown = _shown(limit, every, fmt, output)
     if fmt is OutputFormat.JSON:
-        _emit_encoded(found.chunks(), output, force=force, root=root)
-    else:
-        items = list(found.conflicts())
-        _emit(renderer(fmt).conflicts(found.tables, items), output, force=force, root=root)
+        _emit_encoded(found.chunks(shown), output, force=force, root=root)
+        return
+    rendered = renderer(fmt).conflicts(found.tables, found, shown)
+    _emit(rendered, output, force=force, root=root, pager=every and not no_pager)
 
 
 @app.command()
@@ -260,6 +305,9 @@ def show(
     item: Annotated[str, typer.Argument(metavar="ID", help="A claim id or a metric id.")],
     claims: ClaimsDir = None,
     fmt: Format = OutputFormat.TABLE,
+    limit: LimitOpt = None,
+    every: AllOpt = False,
+    no_pager: NoPagerOpt = False,
     output: OutputOpt = None,
     force: ForceOpt = False,
     no_cache: NoCacheOpt = False,
@@ -267,7 +315,9 @@ def show(
     """Show one metric, or one claim, with every figure for that metric across sources."""
     with _reported():
         dataset, metric, members = app_layer.show(_root_of(claims), _cache(no_cache), item)
-    _emit(renderer(fmt).metric(dataset, metric, members), output, force=force, root=dataset.root)
+    shown = _shown(limit, every, fmt, output)
+    rendered = renderer(fmt).metric(dataset, metric, members, shown)
+    _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
 
 
 @app.command()

@@ -1,21 +1,33 @@
-"""The one place that builds Rich consoles: colour and width are Rich's call (NO_COLOR, TTY)."""
+"""The one place that writes for people: Rich consoles for messages, laid-out lines for tables.
+
+Colour is Rich's call (a terminal, ``NO_COLOR``, ``TERM``); laid-out lines are written as plain
+text wherever colour is off, which is also the fast way to write a long listing.
+"""
 
 from __future__ import annotations
 
-import io
+import contextlib
 import os
+import shlex
+import signal
+import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import IO
 
-from rich.console import Console, RenderableType
+from rich.color import ColorSystem
+from rich.console import Console
+from rich.style import Style
 
 from kzhealth.errors import Problem
+from kzhealth.render.layout import Layout, Line, plain
 
 PIPE_WIDTH = 160  # wide enough for side-by-side tables when output goes to a file or a pipe
+CHUNK_LINES = 200  # lines written at a time: a long listing reaches the reader as it is made
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    stream = sys.stderr if stderr else sys.stdout
+def make_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
+    stream = file or (sys.stderr if stderr else sys.stdout)
     width = None if stream.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
     return Console(file=stream, width=width, highlight=False, emoji=False, soft_wrap=False)
 
@@ -29,9 +41,103 @@ def print_problems(console: Console, problems: Iterable[Problem]) -> int:
     return count
 
 
-def render_plain(renderables: Iterable[RenderableType], width: int = PIPE_WIDTH) -> str:
-    """Renderables as plain text (no colour, no escape codes), for writing to a file."""
-    console = Console(width=width, color_system=None, record=True, file=io.StringIO())
-    for renderable in renderables:
-        console.print(renderable)
-    return console.export_text(styles=False)
+def width_for(stream: IO[str]) -> int:
+    """The width to lay out for: COLUMNS when set, the terminal's, or PIPE_WIDTH."""
+    return make_console(file=stream).width
+
+
+def plain_text(layout: Layout, width: int = PIPE_WIDTH) -> Iterator[str]:
+    """Laid-out lines as plain text, in chunks of lines."""
+    chunk: list[str] = []
+    for line in layout(width):
+        chunk.append(plain(line) + "\n")
+        if len(chunk) >= CHUNK_LINES:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+_SYSTEMS = {
+    "standard": ColorSystem.STANDARD,
+    "256": ColorSystem.EIGHT_BIT,
+    "truecolor": ColorSystem.TRUECOLOR,
+    "windows": ColorSystem.WINDOWS,
+}
+
+
+def styled_text(layout: Layout, console: Console) -> Iterator[str]:
+    """Laid-out lines with their styles as the console's terminal shows them, in chunks (plain
+    text when the console has no colour: not a terminal, or NO_COLOR)."""
+    system = _SYSTEMS.get(console.color_system or "")
+    if system is None or console.no_color:
+        yield from plain_text(layout, console.width)
+        return
+    codes: dict[str, Style] = {}
+
+    def render(line: Line) -> str:
+        out = []
+        for text, name in line:
+            if name:
+                style = codes.get(name) or codes.setdefault(name, Style.parse(name))
+                out.append(style.render(text, color_system=system))
+            else:
+                out.append(text)
+        return "".join(out).rstrip() + "\n"
+
+    chunk: list[str] = []
+    for line in layout(console.width):
+        chunk.append(render(line))
+        if len(chunk) >= CHUNK_LINES:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def write_layout(layout: Layout, *, pager: bool) -> None:
+    """Laid-out lines to standard output as they are made; through a pager (as git does:
+    KZHEALTH_PAGER, else PAGER, else less; LESS defaults to FRX) when ``pager`` and standard
+    output is a terminal."""
+    out = sys.stdout
+    console = make_console(file=out)
+    command = _pager() if pager and out.isatty() else None
+    if command is None:
+        for text in styled_text(layout, console):
+            out.write(text)
+            out.flush()
+        return
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    out.flush()
+    try:
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, text=True)  # noqa: S603
+    except OSError:  # no such pager: write straight out
+        write_layout(layout, pager=False)
+        return
+    assert child.stdin is not None
+    paged = Console(
+        file=child.stdin, width=console.width, force_terminal=True, highlight=False, emoji=False
+    )
+    # The reader quitting the pager is how paging ends, not a failure: the write that finds the
+    # pipe closed raises instead of ending the process (SIGPIPE), and the run ends with 0.
+    closed = signal.signal(signal.SIGPIPE, signal.SIG_IGN) if hasattr(signal, "SIGPIPE") else None
+    try:
+        for text in styled_text(layout, paged):
+            child.stdin.write(text)
+        child.stdin.close()
+    except BrokenPipeError:
+        with contextlib.suppress(BrokenPipeError):
+            child.stdin.close()
+    except KeyboardInterrupt:
+        child.terminate()
+    finally:
+        if closed is not None:
+            signal.signal(signal.SIGPIPE, closed)
+    child.wait()
+
+
+def _pager() -> list[str] | None:
+    """The pager's command line, or None for none ("" or "cat", as git reads PAGER)."""
+    name = os.environ.get("KZHEALTH_PAGER", os.environ.get("PAGER", "less"))
+    words = shlex.split(name)
+    return words if words and words != ["cat"] else None

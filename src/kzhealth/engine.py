@@ -254,6 +254,28 @@ def in_order(conflicts: list[Conflict]) -> list[Conflict]:
     return conflicts
 
 
+@dataclass(slots=True)
+class Tally:
+    """How many conflicts of each kind and severity, and in which metrics."""
+
+    kinds: Counter[ConflictKind]
+    severities: Counter[Severity]
+    metrics: Counter[str]
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+
+def tally(conflicts: Iterable[Conflict]) -> Tally:
+    found = Tally(Counter(), Counter(), Counter())
+    for conflict in conflicts:
+        found.kinds[conflict.kind] += 1
+        found.severities[conflict.severity] += 1
+        found.metrics[conflict.key.metric] += 1
+    return found
+
+
 def group(claims: Iterable[Claim]) -> dict[GroupKey, list[Claim]]:
     """Comparable claims by group key, deprecated claims left out."""
     groups: dict[GroupKey, list[Claim]] = defaultdict(list)

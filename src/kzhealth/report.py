@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import overload
 
 from kzhealth.engine import (
     Conflict,
     ConflictKind,
     GroupKey,
     Severity,
+    Tally,
     classify,
     order,
     order_prefix,
@@ -114,7 +116,7 @@ _MEASURES = {m.value: m for m in Measure}
 _SEVERITIES = {s.label: s for s in Severity}
 
 
-class Report:
+class Report(Sequence[Conflict]):
     """The conflicts of a claims folder that a filter keeps, in the engine's order: each as its
     JSON, and as a ``Conflict`` when a renderer asks for one."""
 
@@ -136,9 +138,29 @@ class Report:
         """Each conflict in order, decoded as it is asked for."""
         return (self.conflict(n) for n in range(len(self.pieces)))
 
-    def counts(self) -> Counter[tuple[Severity, ConflictKind]]:
-        """How many conflicts of each severity and kind (from their places, decoding nothing)."""
-        return Counter((_SEVERITY_OF[place[0]], kind) for place, kind, _ in self.pieces)
+    def tally(self) -> Tally:
+        """How many conflicts of each kind, severity and metric (from their places in the
+        report, ``engine.order``: nothing is decoded)."""
+        found = Tally(Counter(), Counter(), Counter())
+        for place, kind, _ in self.pieces:
+            found.kinds[kind] += 1
+            found.severities[_SEVERITY_OF[place[0]]] += 1
+            found.metrics[place[3 : place.index("\0", 3)]] += 1
+        return found
+
+    @overload
+    def __getitem__(self, position: int) -> Conflict: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[Conflict]: ...
+
+    def __getitem__(self, position: int | slice) -> Conflict | list[Conflict]:
+        if isinstance(position, slice):
+            return [self.conflict(n) for n in range(len(self.pieces))[position]]
+        return self.conflict(range(len(self.pieces))[position])
+
+    def __iter__(self) -> Iterator[Conflict]:
+        return self.conflicts()
 
     def keep(self, wanted: Callable[[Conflict], bool]) -> None:
         """Keep only the conflicts ``wanted`` accepts."""
@@ -146,12 +168,12 @@ class Report:
         self._conflicts = {at: self._conflicts[n] for at, n in enumerate(kept)}
         self.pieces = [self.pieces[n] for n in kept]
 
-    def chunks(self) -> list[bytes | memoryview]:
-        """The JSON report in UTF-8, as chunks to write one after another (joining 100 MB first
-        would only copy it)."""
+    def chunks(self, shown: int | None = None) -> list[bytes | memoryview]:
+        """The JSON report of the first ``shown`` conflicts (all when None) in UTF-8, as chunks
+        to write one after another (joining 100 MB first would only copy it)."""
         chunks: list[bytes | memoryview] = [REPORT_HEAD.encode()]
         separator = REPORT_SEPARATOR.encode()
-        for _, _, piece in self.pieces:
+        for _, _, piece in self.pieces[:shown]:
             chunks += (piece, separator)
         if len(chunks) > 1:
             chunks.pop()  # the last separator

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 if TYPE_CHECKING:  # only the table renderer needs Rich at run time
-    from rich.console import RenderableType
-
     from kzhealth.checker import CheckReport
     from kzhealth.engine import Conflict
     from kzhealth.model import Claim, Metric, Source
+    from kzhealth.render.layout import Layout
     from kzhealth.render.records import Tables
 
-Output: TypeAlias = "str | list[RenderableType]"
+Output: TypeAlias = "str | Layout"  # text as it is written, or lines for a width (tables)
 
 
 class OutputFormat(StrEnum):
@@ -25,13 +25,23 @@ class OutputFormat(StrEnum):
 
 
 class Renderer(Protocol):
-    def claims(self, dataset: Tables, items: list[Claim]) -> Output: ...
+    """Every listing renders its first ``shown`` items (all when None), in order."""
 
-    def sources(self, dataset: Tables, items: list[tuple[Source, int]]) -> Output: ...
+    def claims(
+        self, dataset: Tables, items: Sequence[Claim], shown: int | None = None
+    ) -> Output: ...
 
-    def conflicts(self, dataset: Tables, items: list[Conflict]) -> Output: ...
+    def sources(
+        self, dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | None = None
+    ) -> Output: ...
 
-    def metric(self, dataset: Tables, metric: Metric, items: list[Claim]) -> Output: ...
+    def conflicts(
+        self, dataset: Tables, items: Sequence[Conflict], shown: int | None = None
+    ) -> Output: ...
+
+    def metric(
+        self, dataset: Tables, metric: Metric, items: Sequence[Claim], shown: int | None = None
+    ) -> Output: ...
 
     def check(self, report: CheckReport) -> Output: ...
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from kzhealth.engine import Conflict
@@ -23,16 +24,16 @@ def _write(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def claims(dataset: Tables, items: list[Claim]) -> str:
-    return _write(CLAIM_COLUMNS, (claim_record(dataset, c) for c in items))
+def claims(dataset: Tables, items: Sequence[Claim], shown: int | None = None) -> str:
+    return _write(CLAIM_COLUMNS, (claim_record(dataset, c) for c in islice(items, shown)))
 
 
-def sources(dataset: Tables, items: list[tuple[Source, int]]) -> str:
+def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | None = None) -> str:
     columns = ["id", "short", "title", "publisher", "published", "file", "jurisdiction", "kind"]
-    return _write([*columns, "claims"], (source_record(s, n) for s, n in items))
+    return _write([*columns, "claims"], (source_record(s, n) for s, n in islice(items, shown)))
 
 
-def conflicts(dataset: Tables, items: list[Conflict]) -> str:
+def conflicts(dataset: Tables, items: Sequence[Conflict], shown: int | None = None) -> str:
     rows = (
         {
             "conflict": i,
@@ -40,14 +41,16 @@ def conflicts(dataset: Tables, items: list[Conflict]) -> str:
             "severity": c.severity.label,
             **claim_record(dataset, m),
         }
-        for i, c in enumerate(items, 1)
+        for i, c in enumerate(islice(items, shown), 1)
         for m in c.claims
     )
     return _write(["conflict", "kind", "severity", *CLAIM_COLUMNS], rows)
 
 
-def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> str:
-    return claims(dataset, items)
+def metric(
+    dataset: Tables, metric: Metric, items: Sequence[Claim], shown: int | None = None
+) -> str:
+    return claims(dataset, items, shown)
 
 
 def check(report: CheckReport) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from kzhealth.engine import Conflict
@@ -26,17 +27,17 @@ def _dump(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False) + "\n"
 
 
-def claims(dataset: Tables, items: list[Claim]) -> str:
-    return _dump({"claims": [claim_record(dataset, c) for c in items]})
+def claims(dataset: Tables, items: Sequence[Claim], shown: int | None = None) -> str:
+    return _dump({"claims": [claim_record(dataset, c) for c in islice(items, shown)]})
 
 
-def sources(dataset: Tables, items: list[tuple[Source, int]]) -> str:
-    return _dump({"sources": [source_record(s, n) for s, n in items]})
+def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | None = None) -> str:
+    return _dump({"sources": [source_record(s, n) for s, n in islice(items, shown)]})
 
 
-def conflicts(dataset: Tables, items: list[Conflict]) -> str:
+def conflicts(dataset: Tables, items: Sequence[Conflict], shown: int | None = None) -> str:
     encoded: dict[str, str] = {}
-    return join_conflicts(conflict_json(dataset, c, encoded) for c in items)
+    return join_conflicts(conflict_json(dataset, c, encoded) for c in islice(items, shown))
 
 
 # json.dumps(value, ensure_ascii=False), without building an encoder per call (this runs twice
@@ -65,11 +66,13 @@ def join_conflicts(pieces: Iterable[str]) -> str:
     return REPORT_HEAD + REPORT_SEPARATOR.join(pieces) + REPORT_TAIL
 
 
-def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> str:
+def metric(
+    dataset: Tables, metric: Metric, items: Sequence[Claim], shown: int | None = None
+) -> str:
     return _dump(
         {
             "metric": metric.to_dict(),
-            "claims": [claim_record(dataset, c) for c in items],
+            "claims": [claim_record(dataset, c) for c in islice(items, shown)],
         }
     )
 

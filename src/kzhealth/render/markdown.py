@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from kzhealth.engine import Conflict
@@ -50,20 +51,24 @@ def _claim_row(dataset: Tables, c: Claim) -> tuple[object, ...]:
     )
 
 
-def claims(dataset: Tables, items: list[Claim]) -> str:
-    return _table(CLAIM_HEADER, (_claim_row(dataset, c) for c in items))
+def claims(dataset: Tables, items: Sequence[Claim], shown: int | None = None) -> str:
+    return _table(CLAIM_HEADER, (_claim_row(dataset, c) for c in islice(items, shown)))
 
 
-def sources(dataset: Tables, items: list[tuple[Source, int]]) -> str:
+def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | None = None) -> str:
     header = ("id", "title", "published", "file", "jurisdiction", "claims")
     return _table(
-        header, ((s.id, s.title, s.published.text, s.file, s.jurisdiction, n) for s, n in items)
+        header,
+        (
+            (s.id, s.title, s.published.text, s.file, s.jurisdiction, n)
+            for s, n in islice(items, shown)
+        ),
     )
 
 
-def conflicts(dataset: Tables, items: list[Conflict]) -> str:
+def conflicts(dataset: Tables, items: Sequence[Conflict], shown: int | None = None) -> str:
     parts = []
-    for i, conflict in enumerate(items, 1):
+    for i, conflict in enumerate(islice(items, shown), 1):
         title = f"### {i}. {conflict.kind} ({conflict.severity.label}): {conflict.key.metric}\n\n"
         why = f"Grouped: {_cell(conflict.grouped)}.\n\nWhy: {_cell(conflict.why)}\n\n"
         parts.append(
@@ -72,9 +77,11 @@ def conflicts(dataset: Tables, items: list[Conflict]) -> str:
     return "\n".join(parts) if parts else "No conflicts.\n"
 
 
-def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> str:
+def metric(
+    dataset: Tables, metric: Metric, items: Sequence[Claim], shown: int | None = None
+) -> str:
     head = f"### {metric.id}\n\n{_cell(metric.description)} ({metric.topic}, {metric.family})\n\n"
-    return head + claims(dataset, items)
+    return head + claims(dataset, items, shown)
 
 
 def check(report: CheckReport) -> str:

@@ -1,160 +1,335 @@
-"""Rich tables for people. Every cell from the data is a ``Text``, never markup."""
+"""Tables for people, laid out for the width they are shown at (``render.layout``).
+
+Listings open with a summary and show the first ``shown`` items, most severe conflicts first,
+with a footer that says what was left out and how to see it. Wide enough, claims sit side by
+side with their quotes; narrower, each claim is a record with its quote beneath. Every text
+from the data goes through ``visible``: control characters are shown, never acted on.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
-from rich import box
-from rich.console import RenderableType
-from rich.table import Table
-from rich.text import Text
-
-from kzhealth.engine import Conflict, Severity
+from kzhealth.engine import Conflict, Severity, Tally, tally
 from kzhealth.model import Claim, Metric, Rank, Source
+from kzhealth.render.layout import (
+    GAP,
+    Cell,
+    Layout,
+    Line,
+    Part,
+    columns,
+    grid,
+    indent,
+    paragraph,
+    part_lines,
+    record,
+)
 from kzhealth.render.records import Tables, check_lines, visible
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
 
 SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
+WIDE = 100  # from this width on, listings are tables; below it, records
+QUOTE_COLUMN = 36  # the narrowest quote column beside the figures; below it quotes go beneath
+PAD = 2  # a conflict's claims and a record's quote are indented this much
 
 
-def t(value: object, style: str = "") -> Text:
-    """Data as literal text: no markup, control characters shown as escapes."""
-    return Text(visible("" if value is None else str(value)), style=style)
+def a(value: object, style: str = "") -> Part:
+    """An atom from the data: shown whole."""
+    return Part(visible(str(value)), style, atom=True)
 
 
-def _source_cell(dataset: Tables, claim: Claim) -> Text:
-    source = dataset.sources.get(claim.source)
-    if source is None:
-        return t(claim.source)
-    cell = t(source.short, "bold")
-    cell.append_text(t(f"\n{source.published.text} · {source.file}", "dim"))
-    return cell
+def p(value: object, style: str = "", mark: str | None = None) -> Part:
+    """Prose from the data: wrapped between words, ``mark`` (a figure) highlighted in it."""
+    return Part(visible(str(value)), style, mark=visible(mark) if mark else None)
 
 
-def _figure_cell(claim: Claim) -> Text:
-    cell = t(claim.figure, "bold")
+def _number(n: int) -> str:
+    return f"{n:,}"
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{_number(n)} {noun}{'' if n == 1 else 's'}"
+
+
+def source_label(tables: Tables, claim: Claim) -> str:
+    source = tables.sources.get(claim.source)
+    return f"{source.short} · {source.published.text}" if source else claim.source
+
+
+def _figure(claim: Claim) -> Cell:
     details = [claim.qualifier.value] if claim.qualifier != "exact" else []
     if claim.status != "reported":
         details.append(claim.status.value)
-    if claim.rank is Rank.DEPRECATED:
-        details.append(f"deprecated: {claim.reason}")
-    cell.append_text(t(f"\n{claim.value_label()} {claim.unit}", "dim"))
+    cell = [a(claim.figure, "bold"), a(claim.interval_text), a(claim.unit, "dim")]
     if details:
-        cell.append_text(t("\n" + ", ".join(details), "italic"))
+        cell.insert(1, a(", ".join(details), "italic"))
+    if claim.rank is Rank.DEPRECATED:
+        cell.append(p(f"deprecated: {claim.reason}", "italic"))
     return cell
 
 
-def _period_cell(claim: Claim) -> Text:
-    cell = t(claim.period.label(), "bold red" if not claim.period.stated else "")
+def _period(claim: Claim) -> Cell:
+    cell = [a(claim.period.label(), "bold red" if not claim.period.stated else "")]
     if claim.baseline:
-        cell.append_text(t(f"\nvs {claim.baseline.label()}", "dim"))
+        cell.append(a(f"vs {claim.baseline.label()}", "dim"))
     return cell
 
 
-def claims(dataset: Tables, items: list[Claim]) -> list[RenderableType]:
-    table = Table(
-        box=box.SIMPLE_HEAD, show_lines=False, expand=False, title=t(f"{len(items)} claims")
-    )
-    for name in ("Claim", "Source", "Figure", "Range", "Period", "Subject", "Quote"):
-        table.add_column(name, overflow="fold")
-    for c in items:
-        table.add_row(
-            t(f"{c.id}\n{c.metric}"),
-            _source_cell(dataset, c),
-            _figure_cell(c),
-            t(c.interval_text),
-            _period_cell(c),
-            t(c.subject if c.scope == "national" else f"{c.subject} ({c.scope})"),
-            t(c.quote, "italic"),
-        )
-    return [table]
+def _quote(claim: Claim) -> Part:
+    return p(claim.quote, "italic", mark=claim.figure)
 
 
-def sources(dataset: Tables, items: list[tuple[Source, int]]) -> list[RenderableType]:
-    table = Table(box=box.SIMPLE_HEAD, title=t(f"{len(items)} sources"))
-    for name in ("Source", "Title", "Published", "File", "Country", "Kind", "Claims"):
-        table.add_column(name, overflow="fold", justify="right" if name == "Claims" else "left")
-    for s, n in items:
-        table.add_row(
-            t(s.id),
-            t(s.title),
-            t(s.published.text),
-            t(s.file),
-            t(s.jurisdiction),
-            t(s.kind.value),
-            t(n),
-        )
-    return [table]
+def _summary(tallied: Tally, of: str) -> Iterator[Line]:
+    kinds = ", ".join(f"{n} {kind.value.replace('_', ' ')}" for kind, n in tallied.kinds.items())
+    noun = _plural(tallied.total, "conflict")
+    yield [(f"{noun}{' ' + of if of else ''}: {kinds}" if kinds else "No conflicts found.", "bold")]
+    if tallied.total:
+        severities = sorted(tallied.severities.items(), reverse=True)
+        yield [
+            ("by severity: ", "dim"),
+            *_counts((s.label, n, SEVERITY_STYLE[s]) for s, n in severities),
+        ]
+        yield _most(tallied.metrics)
 
 
-def conflict_table(dataset: Tables, number: int, conflict: Conflict) -> Table:
+def _counts(items: Iterable[tuple[str, int, str]]) -> Line:
+    """``3 high, 5 medium``: counts before their names."""
+    line: Line = []
+    for name, n, style in items:
+        if line:
+            line.append((", ", ""))
+        line += [(f"{_number(n)} ", ""), (visible(name), style)]
+    return line
+
+
+def _most(counter: Counter[str]) -> Line:
+    """``infant_mortality_rate (5), ...``: the three names counted most, each with its count."""
+    line: Line = [("most in: ", "dim")]
+    for n, (name, count) in enumerate(counter.most_common(3)):
+        line += [(", " if n else "", ""), (visible(name), ""), (f" ({_number(count)})", "dim")]
+    return line
+
+
+def _footer(shown: int, total: int, noun: str, narrow: str, width: int) -> Iterator[Line]:
+    if shown >= total:
+        return
+    yield []
+    yield [(f"Showing {_number(shown)} of {_plural(total, noun)}.", "bold")]
+    more = f"More: --limit N or --all; fewer: {narrow}; every one as data: --format json or csv."
+    yield from paragraph("", more, width, "dim")
+
+
+def _wrapped(lines: Iterable[Line], width: int) -> Iterator[Line]:
+    """Lines of one span each, wrapped to the width (a summary's long counts)."""
+    for line in lines:
+        text = "".join(t for t, _ in line)
+        if len(text) <= width:
+            yield line
+        else:
+            yield from paragraph("", text, width, line[0][1] if line else "")
+
+
+def _claim_grid(tables: Tables, items: Sequence[Claim], width: int) -> Iterator[Line] | None:
+    """Claims side by side with their quotes, or None when the width cannot hold them."""
+    header = ("Claim", "Source", "Figure", "Period", "Subject")
+    rows = [
+        [
+            [a(c.id, "bold"), a(c.metric, "dim")],
+            [p(source_label(tables, c))],
+            _figure(c),
+            _period(c),
+            [a(c.subject if c.scope == "national" else f"{c.subject} ({c.scope})")],
+        ]
+        for c in items
+    ]
+    widths = columns(header, rows, width - QUOTE_COLUMN - GAP, (42, 44, 28, 20, 16))
+    if widths is None:
+        return None
+    quote = width - sum(widths) - GAP * len(widths)
+    cells = [[*row, [_quote(c)]] for row, c in zip(rows, items, strict=True)]
+    return grid((*header, "Quote"), _spaced(cells), [*widths, quote])
+
+
+def _spaced(rows: Iterable[Sequence[Cell]]) -> Iterator[Sequence[Cell]]:
+    for n, row in enumerate(rows):
+        if n:
+            yield [[] for _ in row]
+        yield row
+
+
+def _claim_record(tables: Tables, claim: Claim, width: int) -> Iterator[Line]:
+    figure = _figure(claim)
+    head = [a(claim.id, "bold"), *figure[: len(figure) - 1], *_period(claim)]
+    head += [a(source_label(tables, claim), "dim"), a(claim.metric, "dim")]
+    if claim.subject != "KZ" or claim.scope != "national":
+        scope = "" if claim.scope == "national" else f" ({claim.scope})"
+        head.append(a(f"{claim.subject}{scope}", "dim"))
+    yield from record(head, width, PAD * 2)
+    yield from indent(part_lines(_quote(claim), width - PAD * 2), PAD * 2)
+
+
+CHUNK = 50  # claims laid out at a time, so that a long listing starts at once
+
+
+def _claim_lines(tables: Tables, items: Iterable[Claim], width: int) -> Iterator[Line]:
+    """Claims as a table (side by side, in chunks) when the width allows, else as records."""
+    claims = iter(items)
+    first = True
+    while chunk := list(islice(claims, CHUNK)):
+        table = _claim_grid(tables, chunk, width) if width >= WIDE else None
+        if table is not None:
+            if not first:
+                yield []
+            yield from table
+        else:
+            for claim in chunk:
+                if not first:
+                    yield []
+                yield from _claim_record(tables, claim, width)
+                first = False
+        first = False
+
+
+def claims(tables: Tables, items: Sequence[Claim], shown: int | None = None) -> Layout:
+    def lines(width: int) -> Iterator[Line]:
+        total = len(items)
+        count = min(total, shown) if shown is not None else total
+        sources = len({c.source for c in items})
+        metrics = Counter(c.metric for c in items)
+        head = f"{_plural(total, 'claim')} from {_plural(sources, 'source')}"
+        yield [(head, "bold")]
+        if total > 1:
+            yield from _wrapped([_most(metrics)], width)
+        if count:
+            yield []
+        yield from _claim_lines(tables, islice(items, count), width)
+        narrow = "--source, --metric, --topic, --subject, --search"
+        yield from _footer(count, total, "claim", narrow, width)
+
+    return lines
+
+
+def sources(
+    tables: Tables, items: Sequence[tuple[Source, int]], shown: int | None = None
+) -> Layout:
+    def lines(width: int) -> Iterator[Line]:
+        yield [(_plural(len(items), "source"), "bold")]
+        for source, count in items:
+            yield []
+            head = [a(source.id, "bold"), p(source.short), a(source.published.text)]
+            head += [a(source.kind.value), a(source.jurisdiction), a(_plural(count, "claim"))]
+            yield from record(head, width, PAD * 2)
+            yield from indent(part_lines(p(source.title, "italic"), width - PAD * 2), PAD * 2)
+            where = f"{source.file} · sha256 {source.sha256[:12]}"
+            yield from indent(part_lines(a(where, "dim"), width - PAD * 2), PAD * 2)
+
+    return lines
+
+
+def _conflict_lines(tables: Tables, number: int, conflict: Conflict, width: int) -> Iterator[Line]:
     style = SEVERITY_STYLE[conflict.severity]
-    title = t(f"{number}. {conflict.kind.value.replace('_', ' ')}", style)
-    title.append_text(t(f" ({conflict.severity.label}) · {conflict.key.metric}", "bold"))
-    caption = t(f"grouped: {conflict.grouped}\n", "dim")
-    caption.append_text(t(f"why: {conflict.why}"))
-    table = Table(
-        title=title,
-        caption=caption,
-        title_justify="left",
-        caption_justify="left",
-        box=box.ROUNDED,
-        show_lines=True,
-    )
-    table.add_column("Source", overflow="fold", max_width=30)
-    table.add_column("Period", overflow="fold", max_width=24)
-    table.add_column("Figure", overflow="fold", max_width=24)
-    table.add_column("Range", overflow="fold", no_wrap=True)
-    table.add_column("Quote", overflow="fold", ratio=1)
-    for c in conflict.claims:
-        table.add_row(
-            _source_cell(dataset, c),
-            _period_cell(c),
-            _figure_cell(c),
-            t(c.interval_text),
-            t(c.quote, "italic"),
-        )
-    return table
+    title = f"{number}. {conflict.kind.value.replace('_', ' ')} ({conflict.severity.label})"
+    metric = visible(conflict.key.metric)
+    if len(title) + 3 + len(metric) <= width:
+        yield [(title, style), (" · ", ""), (metric, "bold")]
+    else:
+        yield from record([Part(title, style, atom=True), a(metric, "bold")], width, PAD + 1)
+    yield from paragraph("why", visible(conflict.why), width, "", PAD + 1)
+    yield from paragraph("grouped", visible(conflict.grouped), width, "dim", PAD + 1)
+    yield []
+    yield from indent(_side_by_side(tables, conflict.claims, width - PAD - 1), PAD + 1)
 
 
-def conflicts(dataset: Tables, items: list[Conflict]) -> list[RenderableType]:
-    if not items:
-        return [t("No conflicts found.")]
-    out: list[RenderableType] = []
-    for number, conflict in enumerate(items, 1):
-        out.extend([conflict_table(dataset, number, conflict), t("")])
-    counts: dict[str, int] = {}
-    for conflict in items:
-        counts[conflict.kind.value] = counts.get(conflict.kind.value, 0) + 1
-    summary = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.items())
-    noun = "conflict" if len(items) == 1 else "conflicts"
-    out.append(t(f"{len(items)} {noun}: {summary}", "bold"))
-    return out
+def _side_by_side(tables: Tables, members: Sequence[Claim], width: int) -> Iterator[Line]:
+    """A conflict's claims in columns, figures beside figures; quotes beside them when there
+    is room, else beneath each claim; each claim a record when even the figures do not fit."""
+    header = ("Claim", "Period", "Figure")
+    rows = [
+        [[a(c.id, "bold"), p(source_label(tables, c), "dim")], _period(c), _figure(c)]
+        for c in members
+    ]
+    caps = (44, 22, 28)
+    beside = columns(header, rows, width - QUOTE_COLUMN - GAP, caps)
+    if beside is not None:
+        quote = width - sum(beside) - GAP * len(beside)
+        cells = [[*row, [_quote(c)]] for row, c in zip(rows, members, strict=True)]
+        yield from grid((*header, "Quote"), _spaced(cells), [*beside, quote])
+        return
+    widths = columns(header, rows, width, caps)
+    if widths is not None:
+        yield from grid(header, [], widths)
+        for n, (row, claim) in enumerate(zip(rows, members, strict=True)):
+            if n:
+                yield []
+            yield from grid(None, [row], widths)
+            yield from indent(part_lines(_quote(claim), width - PAD), PAD)
+        return
+    for n, claim in enumerate(members):
+        if n:
+            yield []
+        yield from _claim_record(tables, claim, width)
 
 
-def metric(dataset: Tables, metric: Metric, items: list[Claim]) -> list[RenderableType]:
-    head = t(f"{metric.id}", "bold")
-    head.append_text(t(f": {metric.description} ({metric.topic.value}, {metric.family.value})"))
-    return [head, *claims(dataset, items)]
+def conflicts(tables: Tables, items: Sequence[Conflict], shown: int | None = None) -> Layout:
+    def lines(width: int) -> Iterator[Line]:
+        tallied = items.tally() if hasattr(items, "tally") else tally(items)
+        total = tallied.total
+        count = min(total, shown) if shown is not None else total
+        yield from _wrapped(_summary(tallied, ""), width)
+        for number, conflict in enumerate(islice(items, count), 1):
+            yield []
+            yield from _conflict_lines(tables, number, conflict, width)
+        narrow = "--kind, --metric, --source, --subject"
+        yield from _footer(count, total, "conflict", narrow, width)
+
+    return lines
 
 
-def check(report: CheckReport) -> list[RenderableType]:
-    out: list[RenderableType] = []
-    if report.coverage:
-        table = Table(box=box.SIMPLE_HEAD, title=t("Coverage of the source texts"))
-        for name in ("Source", "File", "Figures", "Covered", "Coverage"):
-            table.add_column(
-                name, justify="right" if name in ("Figures", "Covered", "Coverage") else "left"
-            )
-        for c in report.coverage:
-            style = "green" if not c.uncovered else "red"
-            table.add_row(
-                t(c.source), t(c.file), t(c.figures), t(c.covered), t(f"{c.percent}%", style)
-            )
-        out.append(table)
-    lines = check_lines(report)
-    out.extend(t(line) for line in lines[:-1])
-    out.append(t(lines[-1], "bold green" if report.ok else "bold red"))
-    return out
+def metric(
+    tables: Tables, metric: Metric, items: Sequence[Claim], shown: int | None = None
+) -> Layout:
+    def lines(width: int) -> Iterator[Line]:
+        about = f"{metric.description} ({metric.topic.value}, {metric.family.value})"
+        yield from record([a(metric.id, "bold"), p(about)], width, PAD * 2)
+        yield []
+        yield from claims(tables, items, shown)(width)
+
+    return lines
+
+
+def check(report: CheckReport) -> Layout:
+    def lines(width: int) -> Iterator[Line]:
+        if report.coverage:
+            header = ("Source", "File", "Figures", "Covered", "Coverage")
+            rows = [
+                [
+                    [a(c.source)],
+                    [a(c.file)],
+                    [a(c.figures)],
+                    [a(c.covered)],
+                    [a(f"{c.percent}%", "green" if not c.uncovered else "red")],
+                ]
+                for c in report.coverage
+            ]
+            widths = columns(header, rows, width, (40, 40, 8, 8, 8))
+            if widths is not None:
+                yield [("Coverage of the source texts", "bold")]
+                yield from grid(header, rows, widths)
+            else:
+                yield [("Coverage of the source texts", "bold")]
+                for c, row in zip(report.coverage, rows, strict=True):
+                    counts = [a(f"{c.figures} figures"), a(f"{c.covered} covered"), *row[4]]
+                    yield from record([*row[0], *row[1], *counts], width, PAD * 2)
+            yield []
+        found = check_lines(report)
+        for line in found[:-1]:
+            yield from paragraph("", visible(line), width)
+        yield from paragraph("", found[-1], width, "bold green" if report.ok else "bold red")
+
+    return lines

@@ -1,0 +1,142 @@
+"""What a person sees: every command's table output in a real pseudo-terminal at 80, 120 and
+200 columns, and in a pipe with COLUMNS set; limits, footers, colour and the pager."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from rich.cells import cell_len
+
+from helpers import explain, run
+from kzhealth.loader import load_dataset
+
+SHIPPED = Path(__file__).parents[1] / "claims"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+DATASET = load_dataset(SHIPPED)
+METRIC = "infant_mortality_rate"
+COMMANDS = {
+    "list": ["list", "--all", "--no-pager"],
+    "conflicts": ["conflicts", "--all", "--no-pager"],
+    "sources": ["sources"],
+    "show": ["show", METRIC, "--all", "--no-pager"],
+    "check": ["check"],
+}
+
+
+def in_terminal(
+    args: list[str], width: int, env: dict[str, str] | None = None, timeout: float = 60
+) -> str:
+    """The CLI run in a pseudo-terminal ``width`` columns wide: what the terminal received."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, width, 0, 0))
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kzhealth", *args, "--claims", str(SHIPPED)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**base, "TERM": "xterm-256color", **(env or {})},
+        close_fds=True,
+    )
+    os.close(slave)
+    received = bytearray()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(master)
+    assert child.wait(timeout=10) in (0, 1), received.decode(errors="replace")
+    return received.decode().replace("\r\n", "\n")
+
+
+def shown_properly(text: str, width: int) -> None:
+    """No line wider than the width; every id whole; every word of every quote shown whole."""
+    lines = ANSI.sub("", text).splitlines()
+    assert lines, "no output"
+    too_wide = [line for line in lines if cell_len(line) > width]
+    assert not too_wide, too_wide[:3]
+    tokens = set(" ".join(lines).split())
+    shown = [c for c in DATASET.claims if c.id in tokens]
+    for claim in shown:
+        missing = [w for w in claim.quote.split() if w not in tokens]
+        assert not missing, (claim.id, missing)
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+@pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS.keys())
+def test_every_table_fits_a_terminal_without_breaking_words(command: str, width: int) -> None:
+    text = in_terminal(COMMANDS[command], width)
+    shown_properly(text, width)
+    words = set(ANSI.sub("", text).split())
+    if command in ("list", "show"):
+        expected = [c.id for c in DATASET.claims if command == "list" or c.metric == METRIC]
+        assert all(cid in words for cid in expected)
+    if command == "conflicts":
+        assert "10 conflicts: 1 internal, 5 recycled, 4 different period" in ANSI.sub("", text)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS.keys())
+def test_a_pipe_is_laid_out_for_columns_and_plain(command: str) -> None:
+    result = run(*COMMANDS[command], "--claims", str(SHIPPED), env={"COLUMNS": "80"})
+    assert result.exit_code in (0, 1), explain(result)
+    assert "\x1b" not in result.stdout
+    shown_properly(result.stdout, 80)
+
+
+def test_a_terminal_gets_colour_unless_no_color() -> None:
+    coloured = in_terminal(["conflicts"], 100)
+    assert "\x1b[" in coloured
+    assert "\x1b[" not in in_terminal(["conflicts"], 100, {"NO_COLOR": "1"})
+
+
+def test_a_terminal_shows_the_first_items_and_says_how_to_see_the_rest() -> None:
+    text = ANSI.sub("", in_terminal(["list"], 80))
+    shown_properly(text, 80)
+    total = len(DATASET.claims)
+    assert f"Showing 30 of {total} claims." in text
+    assert "--all" in text and "--format json" in text
+    assert sum(c.id in text.split() for c in DATASET.claims) == 30
+
+
+def test_limit_and_all_in_a_pipe() -> None:
+    """In a pipe everything is shown unless --limit says otherwise."""
+    everything = run("list", "--claims", str(SHIPPED))
+    assert "Showing" not in everything.stdout
+    limited = run("conflicts", "--claims", str(SHIPPED), "--limit", "2")
+    assert "Showing 2 of 10 conflicts." in limited.stdout
+    assert "3. " not in limited.stdout
+    as_json = run("conflicts", "-f", "json", "--claims", str(SHIPPED), "--limit", "2")
+    assert as_json.stdout.count('"grouped_because"') == 2
+
+
+def test_all_on_a_terminal_goes_through_the_pager(tmp_path: Path) -> None:
+    """--all pages as git does: KZHEALTH_PAGER (else PAGER, else less), LESS=FRX by default;
+    --no-pager prints straight out."""
+    paged = tmp_path / "paged.txt"
+    pager = f"sh -c 'echo \"LESS=$LESS\" > {paged}; cat >> {paged}'"
+    screen = in_terminal(["conflicts", "--all"], 100, {"KZHEALTH_PAGER": pager})
+    received = paged.read_text("utf-8")
+    assert received.startswith("LESS=FRX\n")
+    assert "10 conflicts" in ANSI.sub("", received) and "10 conflicts" not in screen
+    paged.unlink()
+    in_terminal(["conflicts", "--all", "--no-pager"], 100, {"KZHEALTH_PAGER": pager})
+    assert not paged.exists()
+
+
+def test_a_pager_that_quits_early_ends_the_run_quietly(tmp_path: Path) -> None:
+    screen = in_terminal(["list", "--all"], 100, {"PAGER": "head -c 10"})
+    assert "Traceback" not in screen and "Error" not in screen
