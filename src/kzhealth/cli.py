@@ -177,11 +177,9 @@ def _emit(
     plain text); ``root`` is the claims folder, which ``target`` may not overwrite."""
     if target is not None:
         if not isinstance(output, str):
-            from kzhealth.console import PIPE_WIDTH, plain_text  # noqa: PLC0415 - tables only
+            from kzhealth.console import pipe_width, plain_text  # noqa: PLC0415 - tables only
 
-            columns = os.environ.get("COLUMNS", "")
-            width = int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH
-            output = "".join(plain_text(output, width))
+            output = "".join(plain_text(output, pipe_width()))
         _write(target, output, force=force, root=root)
         return
     if isinstance(output, str):

@@ -13,20 +13,21 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
-from typing import IO
-
-from rich.color import ColorSystem
-from rich.console import Console
-from rich.style import Style
+from typing import IO, TYPE_CHECKING
 
 from kzhealth.errors import Problem
 from kzhealth.render.layout import Layout, Line, plain
+
+if TYPE_CHECKING:  # a table written to a pipe or a file needs no console
+    from rich.console import Console
 
 PIPE_WIDTH = 160  # wide enough for side-by-side tables when output goes to a file or a pipe
 CHUNK_LINES = 200  # lines written at a time: a long listing reaches the reader as it is made
 
 
 def make_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
+    from rich.console import Console  # noqa: PLC0415
+
     stream = file or (sys.stderr if stderr else sys.stdout)
     width = None if stream.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
     return Console(file=stream, width=width, highlight=False, emoji=False, soft_wrap=False)
@@ -41,9 +42,10 @@ def print_problems(console: Console, problems: Iterable[Problem]) -> int:
     return count
 
 
-def width_for(stream: IO[str]) -> int:
-    """The width to lay out for: COLUMNS when set, the terminal's, or PIPE_WIDTH."""
-    return make_console(file=stream).width
+def pipe_width() -> int:
+    """The width to lay out for where no terminal tells it: COLUMNS, else PIPE_WIDTH."""
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH
 
 
 def plain_text(layout: Layout, width: int = PIPE_WIDTH) -> Iterator[str]:
@@ -58,18 +60,19 @@ def plain_text(layout: Layout, width: int = PIPE_WIDTH) -> Iterator[str]:
         yield "".join(chunk)
 
 
-_SYSTEMS = {
-    "standard": ColorSystem.STANDARD,
-    "256": ColorSystem.EIGHT_BIT,
-    "truecolor": ColorSystem.TRUECOLOR,
-    "windows": ColorSystem.WINDOWS,
-}
-
-
 def styled_text(layout: Layout, console: Console) -> Iterator[str]:
     """Laid-out lines with their styles as the console's terminal shows them, in chunks (plain
     text when the console has no colour: not a terminal, or NO_COLOR)."""
-    system = _SYSTEMS.get(console.color_system or "")
+    from rich.color import ColorSystem  # noqa: PLC0415
+    from rich.style import Style  # noqa: PLC0415
+
+    systems = {
+        "standard": ColorSystem.STANDARD,
+        "256": ColorSystem.EIGHT_BIT,
+        "truecolor": ColorSystem.TRUECOLOR,
+        "windows": ColorSystem.WINDOWS,
+    }
+    system = systems.get(console.color_system or "")
     if system is None or console.no_color:
         yield from plain_text(layout, console.width)
         return
@@ -100,8 +103,13 @@ def write_layout(layout: Layout, *, pager: bool) -> None:
     KZHEALTH_PAGER, else PAGER, else less; LESS defaults to FRX) when ``pager`` and standard
     output is a terminal."""
     out = sys.stdout
+    if not out.isatty():
+        for text in plain_text(layout, pipe_width()):
+            out.write(text)
+            out.flush()
+        return
     console = make_console(file=out)
-    command = _pager() if pager and out.isatty() else None
+    command = _pager() if pager else None
     if command is None:
         for text in styled_text(layout, console):
             out.write(text)
@@ -115,6 +123,8 @@ def write_layout(layout: Layout, *, pager: bool) -> None:
         write_layout(layout, pager=False)
         return
     assert child.stdin is not None
+    from rich.console import Console  # noqa: PLC0415
+
     paged = Console(
         file=child.stdin, width=console.width, force_terminal=True, highlight=False, emoji=False
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -79,6 +78,8 @@ def write_atomic(
     if target.exists() and not force:
         raise refuse("already exists; use --force to replace it")
     try:
+        import tempfile  # noqa: PLC0415 - only --output writes a file
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise refuse(f"cannot write there: {exc.strerror}") from None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
 
 def default_claims_dir() -> Path:
     """The dataset shipped in the wheel, or the checkout's claims/ under an editable install."""
-    packaged = Path(str(files("kzhealth"))) / "_data" / "claims"
+    packaged = Path(__file__).parent / "_data" / "claims"  # kzhealth is never run from a zip
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "claims"
