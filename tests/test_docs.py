@@ -70,3 +70,11 @@ def test_captures_in_docs_are_what_the_commands_print(name: str, width: int) -> 
         path.parent.mkdir(exist_ok=True)
         path.write_text(result.stdout, "utf-8")
     assert result.stdout == path.read_text("utf-8")
+
+
+def test_the_readmes_links_lead_to_files() -> None:
+    """Every relative link in the README names a file or folder of the repository."""
+    links = re.findall(r"\]\(([^)#:]+)\)", README)
+    assert links
+    root = Path(__file__).parents[1]
+    assert [link for link in links if not (root / link).exists()] == []
