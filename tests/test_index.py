@@ -11,8 +11,6 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +20,7 @@ import msgpack
 import pytest
 
 from helpers import claim, report_json, resigned, run, write_dataset
-from kzhealth import index, worker
+from kzhealth import index
 from kzhealth.cache import DATABASE, PACKS, Cache, body_checksum, group_checksum
 from kzhealth.engine import ConflictKind, find_conflicts, group_key
 from kzhealth.index import load_index
@@ -72,17 +70,6 @@ def stamps(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     just before the run)."""
     if request.param == "never-stamped":
         monkeypatch.setattr(index, "SETTLED_NS", 10**18)
-    return str(request.param)
-
-
-@pytest.fixture(params=["forked", "in-process"])
-def parsing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Changed files parsed by a child process (kzhealth.worker) where the platform forks, and
-    in this process as everywhere else."""
-    if request.param == "in-process":
-        monkeypatch.setattr(worker, "can_fork", lambda: False)
-    elif not worker.can_fork():
-        pytest.skip("no fork here")
     return str(request.param)
 
 
@@ -196,7 +183,7 @@ STEPS: dict[str, Callable[[Path], None]] = {
 }
 
 
-@pytest.mark.usefixtures("parsing", "stamps")
+@pytest.mark.usefixtures("stamps")
 def test_every_kind_of_edit_gives_the_report_computed_from_scratch(
     folder: Path, tmp_path: Path
 ) -> None:
@@ -299,7 +286,6 @@ def test_an_unknown_metric_still_caches_the_run(folder: Path, tmp_path: Path) ->
     assert (kept.count("entries"), kept.count("snapshots")) == (2 * files + 2, 1)
 
 
-@pytest.mark.usefixtures("parsing")
 def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Path) -> None:
     """Errors made after everything is cached (and snapshotted) are reported in full."""
     cache_dir = tmp_path / "cache"
@@ -315,7 +301,6 @@ def test_errors_after_a_warm_run_read_as_from_scratch(folder: Path, tmp_path: Pa
     assert same_as_from_scratch(folder, cache_dir)[0] == 0
 
 
-@pytest.mark.usefixtures("parsing")
 def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: Path) -> None:
     cache = Cache(tmp_path / "cache")
     report_json(load_index(folder, cache))
@@ -348,75 +333,6 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     unchanged = Cache(tmp_path / "cache")
     report_json(load_index(folder, unchanged))
     assert (unchanged.written, unchanged.groups_written, unchanged.misses) == (0, 0, 0)
-
-
-# A run in a fresh interpreter, which reports what it imported (argv: flags file, thread?, args).
-# The app, not cli.main: main ends the process at once (cli._exit), with nothing after it.
-_RUN_AND_REPORT_IMPORTS = """
-import json, sys, threading
-from kzhealth.cli import app
-flags, thread, args = sys.argv[1], sys.argv[2] == "thread", sys.argv[3:]
-if thread:  # a second thread: nothing may be forked beside it
-    done = threading.Event()
-    threading.Thread(target=done.wait, daemon=True).start()
-sys.argv = ["kzhealth", *args]
-try:
-    app()
-except SystemExit as exc:
-    code = exc.code
-with open(flags, "w") as out:
-    json.dump({"code": code, "pydantic": "pydantic" in sys.modules}, out)
-"""
-
-
-def _run_in_python(folder: Path, cache_dir: Path, *, thread: bool) -> tuple[dict[str, Any], str]:
-    flags, target = folder.parent / "flags.json", folder.parent / "report.json"
-    args = ["conflicts", "-f", "json", "--claims", str(folder), "-o", str(target), "--force"]
-    env = {**os.environ, "KZHEALTH_CACHE_DIR": str(cache_dir)}
-    mode = "thread" if thread else "alone"
-    command = [sys.executable, "-c", _RUN_AND_REPORT_IMPORTS, str(flags), mode, *args]
-    subprocess.run(command, env=env, check=True, timeout=120)
-    return json.loads(flags.read_text("utf-8")), target.read_text("utf-8")
-
-
-@pytest.mark.skipif(not worker.can_fork(), reason="no fork here: files are parsed in-process")
-def test_an_edit_is_validated_in_a_child_process(folder: Path, tmp_path: Path) -> None:
-    """After an edit, the run itself never imports pydantic: a forked child validates the file,
-    unless the run has another thread (then it validates it itself), with the same report."""
-    cache_dir = tmp_path / "cache"
-    same_as_from_scratch(folder, cache_dir)
-    for step, thread in ((_qualifier, False), (_period, True)):
-        step(folder)
-        flags, written = _run_in_python(folder, cache_dir, thread=thread)
-        assert flags == {"code": 0, "pydantic": thread}
-        assert written == report(folder, cache_dir, "--no-cache")[1]
-
-
-def _no_children_left() -> bool:
-    """Whether this process has no child, running or unreaped."""
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
-@pytest.mark.skipif(not worker.can_fork(), reason="no fork here: files are parsed in-process")
-@pytest.mark.parametrize("beside", ["new_file", "unreadable_file", "nothing"])
-def test_a_child_started_early_is_used_or_ended(folder: Path, tmp_path: Path, beside: str) -> None:
-    """A child starts importing at the first edited file met; if the snapshot then cannot be
-    used (a file was added) or a file cannot be read, it is ended: the report or the errors are
-    those computed from scratch, and no child is left behind."""
-    cache_dir = tmp_path / "cache"
-    same_as_from_scratch(folder, cache_dir)
-    edit(claims_files(folder)[0], "qualifier: exact", "qualifier: about")
-    if beside == "new_file":
-        _new_file(folder)
-    elif beside == "unreadable_file":
-        (folder / "zz-broken.yaml").mkdir()
-    code, _, stderr = same_as_from_scratch(folder, cache_dir)
-    assert code == (2 if beside == "unreadable_file" else 0), stderr
-    assert _no_children_left()
 
 
 def _in(dataset: Dataset, claim: Claim, path: Path) -> bool:
@@ -632,8 +548,6 @@ def _unread(root: Path, cache_dir: Path) -> set[str]:
     """The claims files a run would know by their stamps, without reading them."""
     cache = Cache(cache_dir)
     got = index._read(root, check_folder(root), cache, index._read_stamps(cache, root))
-    if got.early is not None:
-        got.early.cancel()
     cache.close()
     return {path.name for path, _, raw, _ in got.items if raw is None}
 

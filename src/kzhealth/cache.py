@@ -14,8 +14,7 @@ Three tables:
 - ``snapshots``: one per claims folder, every file's index and stamp and every group's members
   merged, used only for the files whose sha256 it names, or whose stamp (``kzhealth.index``).
 
-A run reads the entries it queued as they will be written, including those a child process made
-for it (``adopt``), and may read group results ahead of asking for them (``read_groups_ahead``).
+A run reads the entries it queued as they will be written.
 
 Cross-file checks run on every run; the engine runs on every group whose members changed, and a
 group whose inputs are byte-for-byte the same has the same conflicts, so the cache can never
@@ -207,7 +206,6 @@ class Cache:
         self._pending: dict[str, tuple[str, bytes]] = {}  # entries by key: header, body
         self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
         self._groups: dict[str, tuple[str, bytes]] = {}  # head, body
-        self._ahead: dict[str, Stored] = {}  # group results read ahead (read_groups_ahead)
         self._maps: dict[object, memoryview | None] = {}  # pack files mapped, by their rows' name
         self._snapshots: dict[str, bytes] = {}
         self._counts: dict[str, int] = {}  # rows per table, when it was first asked
@@ -338,15 +336,6 @@ class Cache:
         """``put`` for a payload already packed (in MessagePack, unless it is read ``raw``)."""
         self._pending[_key(kind, digest)] = (_header(kind, digest, body), body)
 
-    def queued(self) -> list[tuple[str, str, bytes]]:
-        """The entries queued so far: (key, header, body), as ``adopt`` takes them."""
-        return [(key, header, body) for key, (header, body) in self._pending.items()]
-
-    def adopt(self, entries: list[tuple[str, str, bytes]]) -> None:
-        """Queue entries another process queued (``queued``): read as they will be written."""
-        for key, header, body in entries:
-            self._pending[key] = (header, body)
-
     def put_group(self, key: str, head: str, body: bytes) -> None:
         """Queue a group's result (a header line and its conflicts' JSON) under the hash of its
         inputs."""
@@ -355,16 +344,6 @@ class Cache:
     def get_groups(self, keys: list[str]) -> dict[str, Stored]:
         """Stored group results whose checksum holds, as (header, body): the body a view of its
         pack file, mapped, never copied. The rest must be computed again."""
-        ahead = self._ahead
-        found = {key: ahead[key] for key in keys if key in ahead}
-        found.update(self._stored_groups([key for key in keys if key not in found]))
-        return found
-
-    def read_groups_ahead(self, keys: list[str]) -> None:
-        """Read these group results now (``get_groups`` asks for them later)."""
-        self._ahead.update(self._stored_groups(keys))
-
-    def _stored_groups(self, keys: list[str]) -> dict[str, Stored]:
         found: dict[str, Stored] = {}
         columns = "pack, start, size, head, checksum, used"
         for key, pack, start, size, head, checksum, used in self._select(columns, "groups", keys):
@@ -428,7 +407,6 @@ class Cache:
 
     def close(self, files_in_use: int = 0, groups_in_use: int = 0) -> None:
         """Write what was queued, mark what was used, prune to the bounds; silently on failure."""
-        self._ahead.clear()
         queued = (self._pending, self._groups, self._snapshots)
         if not any(queued) and not any(self._touched.values()):
             self._close_db()

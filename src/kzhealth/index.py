@@ -14,11 +14,6 @@
    the recorded one is not read: its sha256 is the recorded one (``_read``). A snapshot over a
    different set of file names is not used.
 
-Files that changed since the snapshot are parsed by a child process where the platform forks
-(``kzhealth.worker``), started at the first of them that reading meets, while this one reads
-the other files, sources and metrics and the group results the snapshot names: an edit's run
-then costs little more than one that finds nothing changed.
-
 A group compared again takes its claims from the files parsed in this run, else from the records
 kept for its key after its last edit, else from its members' files' cache entries - each record
 only if it hashes to the content key its file's index holds.
@@ -49,7 +44,6 @@ from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes, read_file
 from kzhealth.loader import (
     INDEX_SEPARATOR,
-    FolderTables,
     LoadedFile,
     check_folder,
     claim_files,
@@ -65,11 +59,11 @@ from kzhealth.loader import (
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.render.records import metric_details, source_details
-from kzhealth.worker import Parsing, ToParse, start_parsing
 
 if TYPE_CHECKING:
     from kzhealth.cache import Cache
 
+ToParse = tuple[Path, str, bytes | None, str]  # path, display name, bytes (None: not read), sha256
 REWRITE_AFTER = 32  # files changed (or newly stamped) since the snapshot before it is rewritten
 SETTLED_NS = 3_000_000_000  # a file's stamp is kept once it last changed this long before a run
 _SEPARATOR = "\x1e"  # between a signature's parts; no record's JSON contains it unescaped
@@ -512,9 +506,7 @@ def _write_snapshot(
 @dataclass
 class _Stamps:
     """A folder's snapshot as first read: each file's name, stamp (or "") and sha256 - what
-    ``_read`` needs - and the rest of it unread (``_snapshot``). A run that forks a child to parse
-    an edited file forks before building the rest: every page of it that this process touched
-    after the fork would be copied (7,200 pages, 0.035 s, at 100,000 claims)."""
+    ``_read`` needs - and the rest of it unread (``_snapshot``)."""
 
     names: list[str]
     stamps: list[str]
@@ -619,31 +611,26 @@ class _Read:
     items: list[ToParse]  # bytes None: known by the stamp the snapshot recorded, not read
     stamps: list[str]  # each file's stamp for the next snapshot; "" for a file changed just now
     restamped: int  # files read with a stamp the snapshot lacks
-    early: Parsing | None  # the child started for an edit
 
 
 def _read(root: Path, shown: str, cache: Cache | None, snapshot: _Stamps | None) -> _Read:
     """Every claims file's sha256, and its bytes unless its stamp (``_stamp``) is the one the
     snapshot recorded with that sha256, as git trusts a file whose status is the one in its
-    index; and a child started (``start_parsing``) at the first file that is not as in the
-    snapshot and whose index the cache does not hold, so that it imports what validating needs
-    while the other files are read.
+    index.
 
     A stamp is taken before the file is read, and recorded only when the file last changed
     ``SETTLED_NS`` before the run began: a file written again after it was stamped (even while
     it was read, or within the timestamps' precision - two seconds on FAT) then has a later time
     than the recorded one."""
     display = shown_in(shown)
-    known: dict[str, str] = {}  # sha256 by name, in the snapshot
     stamped: dict[str, tuple[str, str]] = {}  # stamp and sha256 by name
     if snapshot is not None and cache is not None:
         rows = zip(snapshot.names, snapshot.stamps, snapshot.digests, strict=True)
         for name, stamp, digest in rows:
-            known[name] = digest
             if stamp:
                 stamped[name] = (stamp, digest)
     settled = time.time_ns() - SETTLED_NS
-    found = _Read([], [], 0, None)
+    found = _Read([], [], 0)
     try:
         with _status_in(root) as status:
             for path in claim_files(root):
@@ -659,16 +646,7 @@ def _read(root: Path, shown: str, cache: Cache | None, snapshot: _Stamps | None)
                 stamp = _stamp(info) if max(info.st_mtime_ns, info.st_ctime_ns) < settled else ""
                 found.stamps.append(stamp)
                 found.restamped += bool(stamp)
-                if (
-                    known.get(name, digest) != digest
-                    and cache is not None
-                    and cache.get_many("index", [digest], raw=True)[0] is None
-                ):
-                    found.early = start_parsing()
-                    known = {}  # one child, started once
     except DataError as exc:
-        if found.early is not None:
-            found.early.cancel()
         raise _unreadable(root, cache, exc) from None
     return found
 
@@ -688,13 +666,9 @@ def _indexes(
     cache: Cache | None,
     read: list[ToParse],
     snapshot: _Snapshot | None,
-    meanwhile: Callable[[], object],
-    early: Parsing | None = None,
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
-    entry, else read whole); the snapshot's indexes; and which files are not as in it.
-    ``meanwhile`` is called once, while a child parses the changed files if one does: ``early``
-    if ``_read`` started one, which is ended if it is not needed."""
+    entry, else read whole); the snapshot's indexes; and which files are not as in it."""
     old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
         if snapshot is not None else [None] * len(read)  # fmt: skip
     files = [
@@ -702,22 +676,6 @@ def _indexes(
     ]
     missing = [n for n, f in enumerate(files) if f is None]
     stored = _stored_indexes(cache, read, missing)
-    unparsed = [n for n in missing if stored[n] is None]
-    parsing = None
-    if unparsed and snapshot is not None and cache is not None:
-        parsing, early = early or start_parsing(), None
-        if parsing is not None:  # while it parses: meanwhile, and the groups the snapshot names
-            parsing.send([read[n] for n in unparsed])
-            try:
-                meanwhile()
-                cache.read_groups_ahead([s for s in snapshot.merged.signatures if s])
-            finally:
-                cache.adopt(parsing.entries())
-            stored.update(_stored_indexes(cache, read, unparsed))
-    if early is not None:  # the snapshot is not used (files added, removed or renamed)
-        early.cancel()
-    if parsing is None:
-        meanwhile()
     for n in missing:
         files[n] = stored[n]
         if files[n] is None:
@@ -782,15 +740,10 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     # Files added, removed or renamed: the snapshot is not used; groups are merged afresh below.
     snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
     del stamps  # and with it the snapshot's body (13 MB at 100,000 claims), parsed now
-    found: list[FolderTables] = []  # sources, metrics: read while a child parses edited files
-
-    def read_tables() -> None:
-        found.append(load_tables(root, shown, cache, problems))
-
-    files, old, edited = _indexes(root, cache, read, snapshot, read_tables, got.early)
+    tables = load_tables(root, shown, cache, problems)
+    files, old, edited = _indexes(root, cache, read, snapshot)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
-    (tables,) = found
     _check(root, cache, files, tables.sources, tables.metrics)
     sources, metrics = tables.sources or {}, tables.metrics or {}
     signer = _Signer(files, sources, metrics)
