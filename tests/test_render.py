@@ -9,8 +9,8 @@ import pytest
 from kzhealth.console import plain_text
 from kzhealth.engine import find_conflicts
 from kzhealth.loader import Dataset, load_dataset
+from kzhealth.records import visible
 from kzhealth.render import OutputFormat, renderer
-from kzhealth.render.records import visible
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = Path(__file__).parent / "golden"
@@ -86,7 +86,7 @@ def test_visible_neutralises_control_characters(raw: str, shown: str) -> None:
 
 def test_json_conflicts_splice_equals_plain_encoding() -> None:
     """The spliced JSON writer gives exactly what json.dumps of the full records gives."""
-    from kzhealth.render.records import conflict_record  # noqa: PLC0415
+    from kzhealth.records import conflict_record  # noqa: PLC0415
 
     shipped = load_dataset(Path(__file__).parents[1] / "claims")
     conflicts = find_conflicts(shipped.claims)

@@ -58,7 +58,7 @@ from kzhealth.loader import (
     shown_in,
 )
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import metric_details, source_details
+from kzhealth.records import metric_details, source_details
 
 if TYPE_CHECKING:
     from kzhealth.cache import Cache

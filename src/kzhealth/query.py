@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from kzhealth.engine import Conflict, ConflictKind, GroupKey
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Topic
-from kzhealth.render.records import Tables
+from kzhealth.records import Tables
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,8 +39,7 @@ from kzhealth.engine import (
 from kzhealth.index import DatasetIndex, Group
 from kzhealth.model import Claim, Measure
 from kzhealth.query import ClaimFilter
-from kzhealth.render.jsonfmt import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, conflict_json
-from kzhealth.render.records import Tables
+from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
 
 Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
 

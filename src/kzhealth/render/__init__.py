@@ -11,8 +11,8 @@ if TYPE_CHECKING:  # only the table renderer needs Rich at run time
     from kzhealth.checker import CheckReport
     from kzhealth.engine import Conflict
     from kzhealth.model import Claim, Metric, Source
+    from kzhealth.records import Tables
     from kzhealth.render.layout import Layout
-    from kzhealth.render.records import Tables
 
 Output: TypeAlias = "str | Layout"  # text as it is written, or lines for a width (tables)
 

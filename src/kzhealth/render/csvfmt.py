@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kzhealth.engine import Conflict
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import CLAIM_COLUMNS, Tables, check_record, claim_record, source_record
+from kzhealth.records import CLAIM_COLUMNS, Tables, check_record, claim_record, source_record
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport

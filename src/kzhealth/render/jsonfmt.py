@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from kzhealth.engine import Conflict
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import (
+from kzhealth.records import (
     Tables,
     check_record,
     claim_record,
-    conflict_record,
+    conflict_json,
+    join_conflicts,
     source_record,
 )
 
@@ -38,32 +39,6 @@ def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | N
 def conflicts(dataset: Tables, items: Sequence[Conflict], shown: int | None = None) -> str:
     encoded: dict[str, str] = {}
     return join_conflicts(conflict_json(dataset, c, encoded) for c in islice(items, shown))
-
-
-# json.dumps(value, ensure_ascii=False), without building an encoder per call (this runs twice
-# per conflict, 250,000 times for 100,000 claims).
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def conflict_json(tables: Tables, conflict: Conflict, encoded: dict[str, str]) -> str:
-    """One conflict as ``json.dumps`` writes it inside the report. A claim met in several
-    conflicts is encoded once: ``encoded`` keeps each claim's JSON by id."""
-    members = []
-    for claim in conflict.claims:
-        text = encoded.get(claim.id)
-        if text is None:
-            text = encoded[claim.id] = _encode(claim_record(tables, claim))
-        members.append(text)
-    head = _encode(conflict_record(tables, conflict, with_claims=False))
-    return f'{head[:-1]}, "claims": [{", ".join(members)}]}}'
-
-
-# The report around its conflicts' JSON, as ``_dump({"conflicts": [...]})`` writes it.
-REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL = '{"conflicts": [', ", ", "]}\n"
-
-
-def join_conflicts(pieces: Iterable[str]) -> str:
-    return REPORT_HEAD + REPORT_SEPARATOR.join(pieces) + REPORT_TAIL
 
 
 def metric(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from kzhealth.engine import Conflict
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.render.records import Tables, check_lines, visible
+from kzhealth.records import Tables, check_lines, visible
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport

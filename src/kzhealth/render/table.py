@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from kzhealth.engine import Conflict, Severity, Tally, tally
 from kzhealth.model import Claim, Metric, Rank, Source
+from kzhealth.records import Tables, check_lines, visible
 from kzhealth.render.layout import (
     GAP,
     Cell,
@@ -28,7 +29,6 @@ from kzhealth.render.layout import (
     part_lines,
     record,
 )
-from kzhealth.render.records import Tables, check_lines, visible
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport

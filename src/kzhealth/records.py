@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kzhealth.engine import Conflict
@@ -68,6 +70,32 @@ def conflict_record(
         "grouped_because": conflict.grouped,
         "why": conflict.why,
     } | ({"claims": [claim_record(tables, c) for c in conflict.claims]} if with_claims else {})
+
+
+# json.dumps(value, ensure_ascii=False), without building an encoder per call (this runs twice
+# per conflict, 250,000 times for 100,000 claims).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def conflict_json(tables: Tables, conflict: Conflict, encoded: dict[str, str]) -> str:
+    """One conflict as ``json.dumps`` writes it inside the report. A claim met in several
+    conflicts is encoded once: ``encoded`` keeps each claim's JSON by id."""
+    members = []
+    for claim in conflict.claims:
+        text = encoded.get(claim.id)
+        if text is None:
+            text = encoded[claim.id] = _encode(claim_record(tables, claim))
+        members.append(text)
+    head = _encode(conflict_record(tables, conflict, with_claims=False))
+    return f'{head[:-1]}, "claims": [{", ".join(members)}]}}'
+
+
+# The report around its conflicts' JSON, as ``_dump({"conflicts": [...]})`` writes it.
+REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL = '{"conflicts": [', ", ", "]}\n"
+
+
+def join_conflicts(pieces: Iterable[str]) -> str:
+    return REPORT_HEAD + REPORT_SEPARATOR.join(pieces) + REPORT_TAIL
 
 
 CLAIM_COLUMNS = [
