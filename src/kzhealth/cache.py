@@ -21,18 +21,18 @@ group whose inputs are byte-for-byte the same has the same conflicts, so the cac
 hide an error or show a stale one.
 
 Storage: one SQLite database (the standard library's ``sqlite3``) in the cache folder. One
-transaction writes every new entry of a run: writing 4,000 small files, each through a temporary
-file and a rename, took seven times longer than the database. SQLite also brings atomic commits
-and locking between concurrent runs. Entry bodies are MessagePack (``msgpack``): data only
-(``pickle`` would execute code from a tampered cache), in C both ways, and a claim's record is
-packed in a third of the time JSON takes, which a run with an empty cache does 100,000 times.
+transaction writes every new entry of a run, much faster than as many small files each
+written through a temporary file and a rename; SQLite also brings atomic commits and locking
+between concurrent runs. Entry bodies are MessagePack (``msgpack``): data only (``pickle`` would
+execute code from a tampered cache), in C both ways, and faster than JSON for a claim's record,
+which a run with an empty cache packs once per claim.
 An index is plain text (its fields are slugs and hex digits); headers are JSON.
 
 Pack files (in ``PACKS`` beside the database): each run that compares groups writes their
 results' bodies back to back into a new pack, inside the transaction that adds their rows, and a
 pack is never changed afterwards, only removed. A run maps the packs it reads, so that the report
-is written from them without copying (100 MB at 100,000 claims; fetching them through SQLite cost
-two copies into fresh memory). Runs that write remove the packs no row points to, drop rows whose
+is written from them without copying (fetching them through SQLite copies them twice into
+fresh memory). Runs that write remove the packs no row points to, drop rows whose
 pack is gone, and copy packs together when there are many or they hold much that no row points to
 (``_tidy_packs``).
 
@@ -100,7 +100,7 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY,"
     " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
     # What each pack holds for its rows, which every run that writes sums (_tidy_packs): from
-    # the index in 3 ms, from the table's 18,000 rows (at 100,000 claims) in 8-13 ms.
+    # the index rather than from every row of the table.
     "CREATE INDEX IF NOT EXISTS groups_by_pack ON groups (pack, size)",
 )
 SNAPSHOTS_KEPT = 16  # claims folders whose snapshot is kept beyond a week unused
@@ -138,9 +138,9 @@ def body_checksum(body: bytes) -> str:
     """The checksum stored beside a snapshot: its XXH3 (64 bits) and length. What the checksum
     is for - a body damaged by accident (truncated, a bad page, a hand edit) - a 64-bit hash
     made for checksums (``xxhash``) misses practically never, and a truncation changes the
-    length. It runs at memory speed: over the 100 MB of group results a warm run checks at
-    100,000 claims (``group_checksum``) it takes 0.008 s, where the standard library's CRC-32
-    took 0.03 s and sha256 0.1 s. Entries keep the sha256 of their body in their header."""
+    length. It runs at memory speed, several times faster than the standard library's CRC-32 or
+    sha256 over the group results a warm run checks (``group_checksum``). Entries keep the
+    sha256 of their body in their header."""
     return f"xxh3 {xxh3_64_hexdigest(body)} {len(body)}"
 
 
@@ -222,10 +222,10 @@ class Cache:
             if not self.path.exists():
                 self._remove_other_formats()
             db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
-            # 64 KiB pages (for a new database): group results are kilobytes to megabytes, and a
-            # cold run writes them in half the time of 4 KiB pages. A rollback journal writes
-            # the ~200 MB once (WAL writes it twice), and no fsync: a cache may be lost in a
-            # power cut, never trusted wrongly (see Safety).
+            # 64 KiB pages (for a new database): group results are kilobytes to megabytes, which
+            # large pages write faster. A rollback journal writes a cold run's data once (WAL
+            # writes it twice), and no fsync: a cache may be lost in a power cut, never trusted
+            # wrongly (see Safety).
             db.execute("PRAGMA page_size=65536")
             db.execute("PRAGMA journal_mode=DELETE")
             db.execute("PRAGMA synchronous=OFF")
@@ -295,7 +295,7 @@ class Cache:
         try:
             if len(keys) >= SCAN_FROM and self._count(db, table) <= SCAN_WHEN * len(keys):
                 # Most of the table is wanted (a warm run's groups): one pass in storage order
-                # reads 18,000 group results in a third of the time of looking each one up.
+                # reads them faster than looking each one up.
                 wanted = set(keys)
                 rows = db.execute(f"SELECT key, {columns} FROM {table}")  # noqa: S608
                 return [row for row in rows if row[0] in wanted]
@@ -382,8 +382,8 @@ class Cache:
     def get_snapshot(self, key: str) -> bytes | None:
         """The snapshot stored for a claims folder (see kzhealth.index), if its checksum
         (``body_checksum``) is the one stored beside it. Read through SQLite's blob interface,
-        straight into the bytes returned: a query first copies a value into a buffer of its own
-        (13 MB at 100,000 claims)."""
+        straight into the bytes returned: a query first copies a value into a buffer of its
+        own."""
         db = self._connect(create=False)
         if db is None:
             return None

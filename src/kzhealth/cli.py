@@ -396,7 +396,7 @@ def cache_dir() -> None:
 def main() -> None:
     """Console-script entry point: quiet on Ctrl-C and on a closed pipe."""
     # A run is short and makes almost no reference cycles, while the cyclic collector's passes
-    # over 100,000 records took a third of a warm run: reference counting frees what we drop.
+    # over every record take a large share of a warm run: reference counting frees what we drop.
     gc.disable()
     if hasattr(signal, "SIGPIPE"):
         # A closed pipe (`kzhealth list | head -1`) ends the process as it ends `cat`: silently,
@@ -418,7 +418,7 @@ def main() -> None:
 
 def _exit(code: object) -> NoReturn:
     """End the process with the status ``sys.exit(code)`` would, without tearing the
-    interpreter down: freeing a 100,000-claim run's objects one by one took 0.05-0.2 s after
+    interpreter down: freeing a large run's objects one by one takes a noticeable time after
     its output was complete. Output is flushed first, and kzhealth registers no exit handlers
     (mypy ends its runs the same way: ``mypy.util.hard_exit``)."""
     if code is None or isinstance(code, int):

@@ -739,7 +739,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     names = [path.name for path, *_ in read]
     # Files added, removed or renamed: the snapshot is not used; groups are merged afresh below.
     snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
-    del stamps  # and with it the snapshot's body (13 MB at 100,000 claims), parsed now
+    del stamps  # and with it the snapshot's body, parsed now
     tables = load_tables(root, shown, cache, problems)
     files, old, edited = _indexes(root, cache, read, snapshot)
     if problems:

@@ -190,7 +190,7 @@ class Claim:
     """One figure reported by one source document.
 
     Treated as immutable, but not ``frozen``: a frozen dataclass sets every field through
-    ``object.__setattr__``, which made building 100,000 claims from the cache three times slower.
+    ``object.__setattr__``, which made building claims from the cache several times slower.
     """
 
     id: str

@@ -16,9 +16,8 @@ _IOV_MAX = 1024  # chunks per os.writev: POSIX guarantees at least 16; Linux and
 
 def write_chunks(fd: int, chunks: Sequence[bytes | memoryview]) -> None:
     """Write the chunks to a file descriptor one after another, a thousand per ``os.writev``
-    call: the 27,000 conflicts of a 100 MB report in 54 calls, where a buffered writer copied
-    them into its 8 KiB buffer and wrote that 25,000 times (0.2 s into a file, 0.03 s into
-    /dev/null). A call that writes only part of its chunks is resumed where it stopped. Where
+    call, where a buffered writer would copy them into its small buffer and write that many
+    times over. A call that writes only part of its chunks is resumed where it stopped. Where
     there is no ``os.writev`` (Windows), through a buffered writer."""
     if not hasattr(os, "writev"):
         with open(fd, "wb", closefd=False) as handle:

@@ -67,7 +67,7 @@ class Record(BaseModel):
 
 
 # The sources' and metrics' models are built when first used: a run that parses only an edited
-# claims file (the usual edit) then imports this module 10 ms sooner.
+# claims file (the usual edit) then does not build them.
 _LATER = ConfigDict(defer_build=True)
 
 
