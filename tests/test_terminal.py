@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import fcntl
+import io
 import os
 import re
 import struct
@@ -17,9 +18,11 @@ import pytest
 from rich.cells import cell_len
 
 from helpers import explain, run
+from kzhealth.console import ProgressLine
 from kzhealth.loader import load_dataset
 
 SHIPPED = Path(__file__).parents[1] / "claims"
+GENERATE = Path(__file__).parents[1] / "benchmarks" / "generate.py"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DATASET = load_dataset(SHIPPED)
 METRIC = "infant_mortality_rate"
@@ -33,14 +36,18 @@ COMMANDS = {
 
 
 def in_terminal(
-    args: list[str], width: int, env: dict[str, str] | None = None, timeout: float = 60
+    args: list[str],
+    width: int,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    claims: Path | None = SHIPPED,
 ) -> str:
     """The CLI run in a pseudo-terminal ``width`` columns wide: what the terminal received."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, width, 0, 0))
     base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
     child = subprocess.Popen(
-        [sys.executable, "-m", "kzhealth", *args, "--claims", str(SHIPPED)],
+        [sys.executable, "-m", "kzhealth", *args, *(["--claims", str(claims)] if claims else [])],
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -140,3 +147,41 @@ def test_all_on_a_terminal_goes_through_the_pager(tmp_path: Path) -> None:
 def test_a_pager_that_quits_early_ends_the_run_quietly(tmp_path: Path) -> None:
     screen = in_terminal(["list", "--all"], 100, {"PAGER": "head -c 10"})
     assert "Traceback" not in screen and "Error" not in screen
+
+
+def test_progress_shows_only_for_work_longer_than_a_second() -> None:
+    """Progress appears once the work has taken a second, is rewritten in place at most ten
+    times a second (and at the end), and is cleared when the work is done."""
+    now = [0.0]
+    out = io.StringIO()
+    progress = ProgressLine("reading claims files", out, clock=lambda: now[0])
+    for done in range(1, 4001):
+        now[0] = done / 1000  # 4 s in all
+        progress(done, 4000)
+    writes = out.getvalue().split("\r")[1:]
+    assert writes[0] == "reading claims files 1,000/4,000\x1b[K"
+    assert writes[-1] == "reading claims files 4,000/4,000\x1b[K"
+    assert 25 <= len(writes) <= 35
+    progress.close()
+    assert out.getvalue().endswith("\r\x1b[K")
+    quick = io.StringIO()
+    fast = ProgressLine("reading claims files", quick, clock=lambda: 0.5)
+    fast(1, 1)
+    fast.close()
+    assert quick.getvalue() == ""
+
+
+def test_a_cold_run_on_a_terminal_reports_progress_on_stderr(tmp_path: Path) -> None:
+    """Reading thousands of claims on a terminal with an empty cache shows its progress; the
+    line is cleared before the report is written."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location("generate", GENERATE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate(30_000, tmp_path / "big")
+    args = ["conflicts", "--no-cache", "-f", "json", "--claims", str(tmp_path / "big" / "claims")]
+    screen = in_terminal(args, 100, claims=None)
+    assert "reading claims files" in screen
+    assert '{"conflicts": [' in screen.split("reading claims files")[-1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kzhealth.loader import Dataset, load_dataset
+from kzhealth.loader import Dataset, Progress, load_dataset
 from kzhealth.model import Claim, Metric, Source, Topic
 from kzhealth.query import ClaimFilter
 
@@ -58,22 +58,26 @@ def _unknown(what: str, value: str, names: list[str], listing: str) -> str:
 
 
 def list_claims(
-    root: Path, cache: Cache | None, selection: Selection
+    root: Path, cache: Cache | None, selection: Selection, progress: Progress | None = None
 ) -> tuple[Dataset, list[Claim]]:
     """The claims the selection keeps, in the dataset's order."""
-    dataset = load_dataset(root, cache)
+    dataset = load_dataset(root, cache, progress)
     return dataset, selection.resolve(dataset.sources, dataset.metrics).claims(dataset)
 
 
 def conflicts(
-    root: Path, cache: Cache | None, selection: Selection, kinds: Collection[ConflictKind] = ()
+    root: Path,
+    cache: Cache | None,
+    selection: Selection,
+    kinds: Collection[ConflictKind] = (),
+    progress: Progress | None = None,
 ) -> Report:
     """The conflicts among the folder's claims that the selection keeps, most severe first:
     from the groups' stored results where the cache has them, compared afresh otherwise."""
     from kzhealth import report  # noqa: PLC0415 - only this command compares
     from kzhealth.index import load_index  # noqa: PLC0415
 
-    index = load_index(root, cache)
+    index = load_index(root, cache, progress)
     try:
         chosen = selection.resolve(index.sources, index.metrics)
     except UnknownName:
@@ -82,18 +86,22 @@ def conflicts(
     return report.build(index, chosen, kinds)
 
 
-def sources(root: Path, cache: Cache | None) -> tuple[Dataset, list[tuple[Source, int]]]:
+def sources(
+    root: Path, cache: Cache | None, progress: Progress | None = None
+) -> tuple[Dataset, list[tuple[Source, int]]]:
     """Every source with the number of claims it carries."""
-    dataset = load_dataset(root, cache)
+    dataset = load_dataset(root, cache, progress)
     counts = dict.fromkeys(dataset.sources, 0)
     for claim in dataset.claims:
         counts[claim.source] = counts.get(claim.source, 0) + 1
     return dataset, [(s, counts[s.id]) for s in dataset.sources.values()]
 
 
-def show(root: Path, cache: Cache | None, item: str) -> tuple[Dataset, Metric, list[Claim]]:
+def show(
+    root: Path, cache: Cache | None, item: str, progress: Progress | None = None
+) -> tuple[Dataset, Metric, list[Claim]]:
     """A metric and its claims, or a claim's metric with that claim first."""
-    dataset = load_dataset(root, cache)
+    dataset = load_dataset(root, cache, progress)
     if item in dataset.metrics:
         return dataset, dataset.metrics[item], [c for c in dataset.claims if c.metric == item]
     by_id = {c.id: c for c in dataset.claims}
@@ -105,9 +113,11 @@ def show(root: Path, cache: Cache | None, item: str) -> tuple[Dataset, Metric, l
     return dataset, dataset.metrics[claim.metric], [claim, *others]
 
 
-def check(root: Path, cache: Cache | None, texts: Path | None) -> tuple[Dataset, CheckReport]:
+def check(
+    root: Path, cache: Cache | None, texts: Path | None, progress: Progress | None = None
+) -> tuple[Dataset, CheckReport]:
     """The dataset checked, and against its source texts when ``texts`` is given."""
     from kzhealth.checker import check_dataset  # noqa: PLC0415 - only this command
 
-    dataset = load_dataset(root, cache)
+    dataset = load_dataset(root, cache, progress)
     return dataset, check_dataset(dataset, texts)

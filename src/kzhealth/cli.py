@@ -20,6 +20,7 @@ from kzhealth import app as app_layer
 from kzhealth.cache import Cache, default_cache_dir
 from kzhealth.engine import ConflictKind
 from kzhealth.errors import DataError, ExitCode
+from kzhealth.loader import Progress
 from kzhealth.model import Topic
 from kzhealth.paths import default_claims_dir
 from kzhealth.render import Output, OutputFormat, renderer
@@ -116,14 +117,25 @@ def _fail(message: str | None = None, error: DataError | None = None) -> NoRetur
 
 
 @contextmanager
-def _reported() -> Iterator[None]:
-    """Bad data and unknown names end the run with exit 2 and their message."""
+def _reported() -> Iterator[Progress | None]:
+    """Progress on stderr while the claims files are read, when it is a terminal; bad data and
+    unknown names end the run with exit 2 and their message."""
+    progress = None
+    if sys.stderr.isatty():
+        from kzhealth.console import ProgressLine  # noqa: PLC0415
+
+        progress = ProgressLine("reading claims files")
     try:
-        yield
-    except DataError as exc:
-        _fail(error=exc)
-    except app_layer.UnknownName as exc:
+        yield progress
+    except (DataError, app_layer.UnknownName) as exc:
+        if progress is not None:
+            progress.close()
+        if isinstance(exc, DataError):
+            _fail(error=exc)
         _fail(str(exc))
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _cache(no_cache: bool) -> Cache | None:
@@ -242,8 +254,9 @@ def list_claims(
 ) -> None:
     """List every claim: its figure as written, the range it allows, period, source and quote."""
     selection = app_layer.Selection(source, metric, topic, subject, search)
-    with _reported():
-        dataset, selected = app_layer.list_claims(_root_of(claims), _cache(no_cache), selection)
+    with _reported() as progress:
+        root = _root_of(claims)
+        dataset, selected = app_layer.list_claims(root, _cache(no_cache), selection, progress)
     shown = _shown(limit, every, fmt, output)
     rendered = renderer(fmt).claims(dataset, selected, shown)
     _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
@@ -274,8 +287,8 @@ def conflicts(
     """Show where figures conflict, side by side, each tagged with its source and why."""
     selection = app_layer.Selection(source, metric, topic, subject, search)
     root = _root_of(claims)
-    with _reported():
-        found = app_layer.conflicts(root, _cache(no_cache), selection, kind or ())
+    with _reported() as progress:
+        found = app_layer.conflicts(root, _cache(no_cache), selection, kind or (), progress)
     shown = _shown(limit, every, fmt, output)
     if fmt is OutputFormat.JSON:
         _emit_encoded(found.chunks(shown), output, force=force, root=root)
@@ -293,8 +306,8 @@ def sources(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """List the source documents with how many claims each carries."""
-    with _reported():
-        dataset, rows = app_layer.sources(_root_of(claims), _cache(no_cache))
+    with _reported() as progress:
+        dataset, rows = app_layer.sources(_root_of(claims), _cache(no_cache), progress)
     _emit(renderer(fmt).sources(dataset, rows), output, force=force, root=dataset.root)
 
 
@@ -311,8 +324,10 @@ def show(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show one metric, or one claim, with every figure for that metric across sources."""
-    with _reported():
-        dataset, metric, members = app_layer.show(_root_of(claims), _cache(no_cache), item)
+    with _reported() as progress:
+        dataset, metric, members = app_layer.show(
+            _root_of(claims), _cache(no_cache), item, progress
+        )
     shown = _shown(limit, every, fmt, output)
     rendered = renderer(fmt).metric(dataset, metric, members, shown)
     _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
@@ -340,8 +355,8 @@ def check(
     """
     if texts is not None and not texts.is_dir():
         _fail(f"kzhealth: --texts {texts}: not a folder")
-    with _reported():
-        dataset, report = app_layer.check(_root_of(claims), _cache(no_cache), texts)
+    with _reported() as progress:
+        dataset, report = app_layer.check(_root_of(claims), _cache(no_cache), texts, progress)
     _emit(renderer(fmt).check(report), output, force=force, root=dataset.root)
     if not report.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)

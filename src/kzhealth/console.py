@@ -12,7 +12,8 @@ import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING
 
 from kzhealth.errors import Problem
@@ -40,6 +41,42 @@ def print_problems(console: Console, problems: Iterable[Problem]) -> int:
         console.print(str(problem), markup=False, highlight=False, emoji=False, soft_wrap=True)
         count += 1
     return count
+
+
+class ProgressLine:
+    """``reading claims files 1,234/4,000`` on one line of a terminal, rewritten in place: shown
+    only once the work has taken ``after`` seconds, at most ten times a second, and cleared by
+    ``close``."""
+
+    def __init__(
+        self,
+        what: str,
+        stream: IO[str] | None = None,
+        after: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.what = what
+        self.stream = stream or sys.stderr
+        self.clock = clock
+        self.start = clock()
+        self.after = after
+        self.last = -1.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if now - self.start < self.after or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        self.stream.write(f"\r{self.what} {done:,}/{total:,}\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
 
 
 def pipe_width() -> int:

@@ -45,6 +45,7 @@ from kzhealth.files import read_bytes, read_file
 from kzhealth.loader import (
     INDEX_SEPARATOR,
     LoadedFile,
+    Progress,
     check_folder,
     claim_files,
     encode_row,
@@ -666,9 +667,11 @@ def _indexes(
     cache: Cache | None,
     read: list[ToParse],
     snapshot: _Snapshot | None,
+    progress: Progress | None = None,
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
-    entry, else read whole); the snapshot's indexes; and which files are not as in it."""
+    entry, else read whole); the snapshot's indexes; and which files are not as in it.
+    ``progress`` is told of each file read whole."""
     old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
         if snapshot is not None else [None] * len(read)  # fmt: skip
     files = [
@@ -676,6 +679,8 @@ def _indexes(
     ]
     missing = [n for n, f in enumerate(files) if f is None]
     stored = _stored_indexes(cache, read, missing)
+    unparsed = sum(stored[n] is None for n in missing)
+    parsed = 0
     for n in missing:
         files[n] = stored[n]
         if files[n] is None:
@@ -684,6 +689,9 @@ def _indexes(
                 files[n] = _whole_file_index(path, display, cache, raw, digest)
             except DataError as exc:
                 raise _unreadable(root, cache, exc) from None
+            parsed += 1
+            if progress is not None:
+                progress(parsed, unparsed)
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing
@@ -725,8 +733,11 @@ def _merged(
     return merged, len(changed) > REWRITE_AFTER
 
 
-def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
-    """Load a claims folder as an index, with the cross-file checks of ``load_dataset``.
+def load_index(
+    root: Path, cache: Cache | None = None, progress: Progress | None = None
+) -> DatasetIndex:
+    """Load a claims folder as an index, with the cross-file checks of ``load_dataset``;
+    ``progress`` is told of each claims file parsed (``loader.Progress``).
 
     When anything is wrong, ``load_dataset`` raises the DataError that locates every problem.
     The cache is left open for the caller (the report) to use and close.
@@ -741,7 +752,7 @@ def load_index(root: Path, cache: Cache | None = None) -> DatasetIndex:
     snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
     del stamps  # and with it the snapshot's body, parsed now
     tables = load_tables(root, shown, cache, problems)
-    files, old, edited = _indexes(root, cache, read, snapshot)
+    files, old, edited = _indexes(root, cache, read, snapshot, progress)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
     _check(root, cache, files, tables.sources, tables.metrics)

@@ -459,8 +459,14 @@ def load_tables(
     return FolderTables(found["sources"], found["metrics"], source_where)
 
 
-def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
-    """Load and cross-check a claims folder; every problem is collected before raising."""
+Progress = Callable[[int, int], None]  # told (done, total) as claims files are parsed
+
+
+def load_dataset(
+    root: Path, cache: Cache | None = None, progress: Progress | None = None
+) -> Dataset:
+    """Load and cross-check a claims folder; every problem is collected before raising.
+    ``progress`` is told of each claims file read."""
     problems: list[Problem] = []
     shown = check_folder(root)
     tables = load_tables(root, shown, cache, problems)
@@ -470,7 +476,9 @@ def load_dataset(root: Path, cache: Cache | None = None) -> Dataset:
     claims: list[Claim] = []
     ignored: dict[str, list[tuple[Ignored, Location]]] = {}
     ids: list[tuple[str, Location]] = []
-    for path in files:
+    for done, path in enumerate(files, 1):
+        if progress is not None:
+            progress(done, len(files))
         try:
             loaded = _load_file(path, display(path.name), "claims", cache)
         except DataError as exc:
