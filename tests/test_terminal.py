@@ -28,6 +28,8 @@ DATASET = load_dataset(SHIPPED)
 METRIC = "infant_mortality_rate"
 COMMANDS = {
     "list": ["list", "--all", "--no-pager"],
+    "list-wide": ["list", "--all", "--no-pager", "--wide"],
+    "conflicts-wide": ["conflicts", "--all", "--no-pager", "--wide"],
     "conflicts": ["conflicts", "--all", "--no-pager"],
     "sources": ["sources"],
     "show": ["show", METRIC, "--all", "--no-pager"],
@@ -89,10 +91,10 @@ def test_every_table_fits_a_terminal_without_breaking_words(command: str, width:
     text = in_terminal(COMMANDS[command], width)
     shown_properly(text, width)
     words = set(ANSI.sub("", text).split())
-    if command in ("list", "show"):
-        expected = [c.id for c in DATASET.claims if command == "list" or c.metric == METRIC]
+    if command in ("list", "list-wide", "show"):
+        expected = [c.id for c in DATASET.claims if command != "show" or c.metric == METRIC]
         assert all(cid in words for cid in expected)
-    if command == "conflicts":
+    if command.startswith("conflicts"):
         assert "10 conflicts: 1 internal, 5 recycled, 4 different period" in ANSI.sub("", text)
 
 
@@ -185,3 +187,18 @@ def test_a_cold_run_on_a_terminal_reports_progress_on_stderr(tmp_path: Path) -> 
     screen = in_terminal(args, 100, claims=None)
     assert "reading claims files" in screen
     assert '{"conflicts": [' in screen.split("reading claims files")[-1]
+
+
+def test_file_names_only_where_they_help() -> None:
+    """Tables show a source by its short name and date; its file name only with --wide, in
+    show and in sources."""
+    files = [s.file for s in DATASET.sources.values()]
+    for args, expected in (
+        (["conflicts"], False),
+        (["conflicts", "--wide"], True),
+        (["list", "--wide"], True),
+        (["show", METRIC], True),
+        (["sources"], True),
+    ):
+        result = run(*args, "--claims", str(SHIPPED))
+        assert any(f in result.stdout for f in files) is expected, args

@@ -96,6 +96,7 @@ NoPagerOpt = Annotated[
         "--no-pager", help="With --all on a terminal, print straight out instead of paging."
     ),
 ]
+WideOpt = Annotated[bool, typer.Option("--wide", help="Tables also show each claim's source file.")]
 SearchOpt = Annotated[
     str | None,
     typer.Option("--search", "-s", help="Text to find in id, metric, figure, quote, note."),
@@ -248,6 +249,7 @@ def list_claims(
     limit: LimitOpt = None,
     every: AllOpt = False,
     no_pager: NoPagerOpt = False,
+    wide: WideOpt = False,
     output: OutputOpt = None,
     force: ForceOpt = False,
     no_cache: NoCacheOpt = False,
@@ -258,7 +260,7 @@ def list_claims(
         root = _root_of(claims)
         dataset, selected = app_layer.list_claims(root, _cache(no_cache), selection, progress)
     shown = _shown(limit, every, fmt, output)
-    rendered = renderer(fmt).claims(dataset, selected, shown)
+    rendered = renderer(fmt).claims(dataset, selected, shown, wide)
     _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
 
 
@@ -280,6 +282,7 @@ def conflicts(
     limit: LimitOpt = None,
     every: AllOpt = False,
     no_pager: NoPagerOpt = False,
+    wide: WideOpt = False,
     output: OutputOpt = None,
     force: ForceOpt = False,
     no_cache: NoCacheOpt = False,
@@ -293,7 +296,7 @@ def conflicts(
     if fmt is OutputFormat.JSON:
         _emit_encoded(found.chunks(shown), output, force=force, root=root)
         return
-    rendered = renderer(fmt).conflicts(found.tables, found, shown)
+    rendered = renderer(fmt).conflicts(found.tables, found, shown, wide)
     _emit(rendered, output, force=force, root=root, pager=every and not no_pager)
 
 

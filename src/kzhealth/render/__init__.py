@@ -25,10 +25,15 @@ class OutputFormat(StrEnum):
 
 
 class Renderer(Protocol):
-    """Every listing renders its first ``shown`` items (all when None), in order."""
+    """Every listing renders its first ``shown`` items (all when None), in order; ``wide``
+    tables add what only sometimes helps (each source's file name)."""
 
     def claims(
-        self, dataset: Tables, items: Sequence[Claim], shown: int | None = None
+        self,
+        dataset: Tables,
+        items: Sequence[Claim],
+        shown: int | None = None,
+        wide: bool = False,
     ) -> Output: ...
 
     def sources(
@@ -36,7 +41,11 @@ class Renderer(Protocol):
     ) -> Output: ...
 
     def conflicts(
-        self, dataset: Tables, items: Sequence[Conflict], shown: int | None = None
+        self,
+        dataset: Tables,
+        items: Sequence[Conflict],
+        shown: int | None = None,
+        wide: bool = False,
     ) -> Output: ...
 
     def metric(

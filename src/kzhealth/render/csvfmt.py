@@ -24,7 +24,9 @@ def _write(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def claims(dataset: Tables, items: Sequence[Claim], shown: int | None = None) -> str:
+def claims(
+    dataset: Tables, items: Sequence[Claim], shown: int | None = None, wide: bool = False
+) -> str:
     return _write(CLAIM_COLUMNS, (claim_record(dataset, c) for c in islice(items, shown)))
 
 
@@ -33,7 +35,9 @@ def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | N
     return _write([*columns, "claims"], (source_record(s, n) for s, n in islice(items, shown)))
 
 
-def conflicts(dataset: Tables, items: Sequence[Conflict], shown: int | None = None) -> str:
+def conflicts(
+    dataset: Tables, items: Sequence[Conflict], shown: int | None = None, wide: bool = False
+) -> str:
     rows = (
         {
             "conflict": i,

@@ -28,7 +28,9 @@ def _dump(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False) + "\n"
 
 
-def claims(dataset: Tables, items: Sequence[Claim], shown: int | None = None) -> str:
+def claims(
+    dataset: Tables, items: Sequence[Claim], shown: int | None = None, wide: bool = False
+) -> str:
     return _dump({"claims": [claim_record(dataset, c) for c in islice(items, shown)]})
 
 
@@ -36,7 +38,9 @@ def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | N
     return _dump({"sources": [source_record(s, n) for s, n in islice(items, shown)]})
 
 
-def conflicts(dataset: Tables, items: Sequence[Conflict], shown: int | None = None) -> str:
+def conflicts(
+    dataset: Tables, items: Sequence[Conflict], shown: int | None = None, wide: bool = False
+) -> str:
     encoded: dict[str, str] = {}
     return join_conflicts(conflict_json(dataset, c, encoded) for c in islice(items, shown))
 

@@ -51,7 +51,9 @@ def _claim_row(dataset: Tables, c: Claim) -> tuple[object, ...]:
     )
 
 
-def claims(dataset: Tables, items: Sequence[Claim], shown: int | None = None) -> str:
+def claims(
+    dataset: Tables, items: Sequence[Claim], shown: int | None = None, wide: bool = False
+) -> str:
     return _table(CLAIM_HEADER, (_claim_row(dataset, c) for c in islice(items, shown)))
 
 
@@ -66,7 +68,9 @@ def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | N
     )
 
 
-def conflicts(dataset: Tables, items: Sequence[Conflict], shown: int | None = None) -> str:
+def conflicts(
+    dataset: Tables, items: Sequence[Conflict], shown: int | None = None, wide: bool = False
+) -> str:
     parts = []
     for i, conflict in enumerate(islice(items, shown), 1):
         title = f"### {i}. {conflict.kind} ({conflict.severity.label}): {conflict.key.metric}\n\n"

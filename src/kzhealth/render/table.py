@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -57,9 +58,20 @@ def _plural(n: int, noun: str) -> str:
     return f"{_number(n)} {noun}{'' if n == 1 else 's'}"
 
 
-def source_label(tables: Tables, claim: Claim) -> str:
-    source = tables.sources.get(claim.source)
-    return f"{source.short} · {source.published.text}" if source else claim.source
+@dataclass(frozen=True, slots=True)
+class _View:
+    """The folder's tables as a listing shows them: ``wide`` adds each source's file name."""
+
+    tables: Tables
+    wide: bool = False
+
+    def label(self, claim: Claim) -> str:
+        """A claim's source as tables show it: its short name and date (and file, wide)."""
+        source = self.tables.sources.get(claim.source)
+        if source is None:
+            return claim.source
+        label = f"{source.short} · {source.published.text}"
+        return f"{label} · {source.file}" if self.wide else label
 
 
 def _figure(claim: Claim) -> Cell:
@@ -135,13 +147,13 @@ def _wrapped(lines: Iterable[Line], width: int) -> Iterator[Line]:
             yield from paragraph("", text, width, line[0][1] if line else "")
 
 
-def _claim_grid(tables: Tables, items: Sequence[Claim], width: int) -> Iterator[Line] | None:
+def _claim_grid(view: _View, items: Sequence[Claim], width: int) -> Iterator[Line] | None:
     """Claims side by side with their quotes, or None when the width cannot hold them."""
     header = ("Claim", "Source", "Figure", "Period", "Subject")
     rows = [
         [
             [a(c.id, "bold"), a(c.metric, "dim")],
-            [p(source_label(tables, c))],
+            [p(view.label(c))],
             _figure(c),
             _period(c),
             [a(c.subject if c.scope == "national" else f"{c.subject} ({c.scope})")],
@@ -163,10 +175,10 @@ def _spaced(rows: Iterable[Sequence[Cell]]) -> Iterator[Sequence[Cell]]:
         yield row
 
 
-def _claim_record(tables: Tables, claim: Claim, width: int) -> Iterator[Line]:
+def _claim_record(view: _View, claim: Claim, width: int) -> Iterator[Line]:
     figure = _figure(claim)
     head = [a(claim.id, "bold"), *figure[: len(figure) - 1], *_period(claim)]
-    head += [a(source_label(tables, claim), "dim"), a(claim.metric, "dim")]
+    head += [a(view.label(claim), "dim"), a(claim.metric, "dim")]
     if claim.subject != "KZ" or claim.scope != "national":
         scope = "" if claim.scope == "national" else f" ({claim.scope})"
         head.append(a(f"{claim.subject}{scope}", "dim"))
@@ -177,12 +189,12 @@ def _claim_record(tables: Tables, claim: Claim, width: int) -> Iterator[Line]:
 CHUNK = 50  # claims laid out at a time, so that a long listing starts at once
 
 
-def _claim_lines(tables: Tables, items: Iterable[Claim], width: int) -> Iterator[Line]:
+def _claim_lines(view: _View, items: Iterable[Claim], width: int) -> Iterator[Line]:
     """Claims as a table (side by side, in chunks) when the width allows, else as records."""
     claims = iter(items)
     first = True
     while chunk := list(islice(claims, CHUNK)):
-        table = _claim_grid(tables, chunk, width) if width >= WIDE else None
+        table = _claim_grid(view, chunk, width) if width >= WIDE else None
         if table is not None:
             if not first:
                 yield []
@@ -191,12 +203,16 @@ def _claim_lines(tables: Tables, items: Iterable[Claim], width: int) -> Iterator
             for claim in chunk:
                 if not first:
                     yield []
-                yield from _claim_record(tables, claim, width)
+                yield from _claim_record(view, claim, width)
                 first = False
         first = False
 
 
-def claims(tables: Tables, items: Sequence[Claim], shown: int | None = None) -> Layout:
+def claims(
+    tables: Tables, items: Sequence[Claim], shown: int | None = None, wide: bool = False
+) -> Layout:
+    view = _View(tables, wide)
+
     def lines(width: int) -> Iterator[Line]:
         total = len(items)
         count = min(total, shown) if shown is not None else total
@@ -208,7 +224,7 @@ def claims(tables: Tables, items: Sequence[Claim], shown: int | None = None) -> 
             yield from _wrapped([_most(metrics)], width)
         if count:
             yield []
-        yield from _claim_lines(tables, islice(items, count), width)
+        yield from _claim_lines(view, islice(items, count), width)
         narrow = "--source, --metric, --topic, --subject, --search"
         yield from _footer(count, total, "claim", narrow, width)
 
@@ -232,7 +248,7 @@ def sources(
     return lines
 
 
-def _conflict_lines(tables: Tables, number: int, conflict: Conflict, width: int) -> Iterator[Line]:
+def _conflict_lines(view: _View, number: int, conflict: Conflict, width: int) -> Iterator[Line]:
     style = SEVERITY_STYLE[conflict.severity]
     title = f"{number}. {conflict.kind.value.replace('_', ' ')} ({conflict.severity.label})"
     metric = visible(conflict.key.metric)
@@ -243,17 +259,14 @@ def _conflict_lines(tables: Tables, number: int, conflict: Conflict, width: int)
     yield from paragraph("why", visible(conflict.why), width, "", PAD + 1)
     yield from paragraph("grouped", visible(conflict.grouped), width, "dim", PAD + 1)
     yield []
-    yield from indent(_side_by_side(tables, conflict.claims, width - PAD - 1), PAD + 1)
+    yield from indent(_side_by_side(view, conflict.claims, width - PAD - 1), PAD + 1)
 
 
-def _side_by_side(tables: Tables, members: Sequence[Claim], width: int) -> Iterator[Line]:
+def _side_by_side(view: _View, members: Sequence[Claim], width: int) -> Iterator[Line]:
     """A conflict's claims in columns, figures beside figures; quotes beside them when there
     is room, else beneath each claim; each claim a record when even the figures do not fit."""
     header = ("Claim", "Period", "Figure")
-    rows = [
-        [[a(c.id, "bold"), p(source_label(tables, c), "dim")], _period(c), _figure(c)]
-        for c in members
-    ]
+    rows = [[[a(c.id, "bold"), p(view.label(c), "dim")], _period(c), _figure(c)] for c in members]
     caps = (44, 22, 28)
     beside = columns(header, rows, width - QUOTE_COLUMN - GAP, caps)
     if beside is not None:
@@ -273,10 +286,14 @@ def _side_by_side(tables: Tables, members: Sequence[Claim], width: int) -> Itera
     for n, claim in enumerate(members):
         if n:
             yield []
-        yield from _claim_record(tables, claim, width)
+        yield from _claim_record(view, claim, width)
 
 
-def conflicts(tables: Tables, items: Sequence[Conflict], shown: int | None = None) -> Layout:
+def conflicts(
+    tables: Tables, items: Sequence[Conflict], shown: int | None = None, wide: bool = False
+) -> Layout:
+    view = _View(tables, wide)
+
     def lines(width: int) -> Iterator[Line]:
         tallied = items.tally() if hasattr(items, "tally") else tally(items)
         total = tallied.total
@@ -284,7 +301,7 @@ def conflicts(tables: Tables, items: Sequence[Conflict], shown: int | None = Non
         yield from _wrapped(_summary(tallied, ""), width)
         for number, conflict in enumerate(islice(items, count), 1):
             yield []
-            yield from _conflict_lines(tables, number, conflict, width)
+            yield from _conflict_lines(view, number, conflict, width)
         narrow = "--kind, --metric, --source, --subject"
         yield from _footer(count, total, "conflict", narrow, width)
 
@@ -298,7 +315,7 @@ def metric(
         about = f"{metric.description} ({metric.topic.value}, {metric.family.value})"
         yield from record([a(metric.id, "bold"), p(about)], width, PAD * 2)
         yield []
-        yield from claims(tables, items, shown)(width)
+        yield from claims(tables, items, shown, wide=True)(width)  # where file names help
 
     return lines
 
