@@ -19,12 +19,15 @@ from rich.cells import cell_len
 
 from helpers import explain, run
 from kzhealth.console import ProgressLine
+from kzhealth.engine import find_conflicts
 from kzhealth.loader import load_dataset
+from kzhealth.render.layout import FOLD
 
 SHIPPED = Path(__file__).parents[1] / "claims"
 GENERATE = Path(__file__).parents[1] / "benchmarks" / "generate.py"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DATASET = load_dataset(SHIPPED)
+CONFLICTS = find_conflicts(DATASET.claims)
 METRIC = "infant_mortality_rate"
 COMMANDS = {
     "list": ["list", "--all", "--no-pager"],
@@ -78,11 +81,21 @@ def shown_properly(text: str, width: int) -> None:
     assert lines, "no output"
     too_wide = [line for line in lines if cell_len(line) > width]
     assert not too_wide, too_wide[:3]
-    tokens = set(" ".join(lines).split())
+    words = " ".join(lines).split()
+    assert sum(FOLD in w for w in words) <= len(words) / 200  # tokens folded: at most 1 in 200
+    tokens = set(words)
     shown = [c for c in DATASET.claims if c.id in tokens]
     for claim in shown:
-        missing = [w for w in claim.quote.split() if w not in tokens]
+        source = DATASET.sources[claim.source]
+        texts = [claim.quote, claim.metric, claim.figure, source.short, claim.period.label()]
+        missing = [w for t in texts for w in t.split() if w not in tokens]
         assert not missing, (claim.id, missing)
+    for conflict in CONFLICTS if "why:" in tokens else ():  # a conflicts listing
+        if all(c.id in tokens for c in conflict.claims):
+            missing = [
+                w for w in (conflict.why + " " + conflict.grouped).split() if w not in tokens
+            ]
+            assert not missing, (conflict.key.metric, missing)
 
 
 @pytest.mark.parametrize("width", [80, 120, 200])
