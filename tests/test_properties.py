@@ -209,7 +209,9 @@ def test_cached_report_follows_any_edits(steps: list[tuple[str, int]]) -> None:
             _apply(folder, step, n)
             _write(root, folder, step)
             dataset = load_dataset(root)
-            expected = jsonfmt.conflicts(dataset, find_conflicts(dataset.claims)).encode()
+            expected = jsonfmt.conflicts(
+                dataset, find_conflicts(dataset.claims, dataset.metrics)
+            ).encode()
             index = load_index(root, Cache(cache_dir))
             assert report_json(index) == expected, (n, step)
 

@@ -39,7 +39,7 @@ def check_golden(name: str, text: str) -> None:
 def test_every_format_renders_every_listing(dataset: Dataset, fmt: OutputFormat) -> None:
     """Each OutputFormat member has a renderer for claims, sources, conflicts and a metric."""
     r = renderer(fmt)
-    conflicts = find_conflicts(dataset.claims)
+    conflicts = find_conflicts(dataset.claims, dataset.metrics)
     outputs = [
         r.claims(dataset, dataset.claims),
         r.sources(dataset, [(s, 1) for s in dataset.sources.values()]),
@@ -55,14 +55,20 @@ def test_every_format_renders_every_listing(dataset: Dataset, fmt: OutputFormat)
 )
 def test_conflicts_render_exactly(dataset: Dataset, fmt: OutputFormat, suffix: str) -> None:
     """The conflict report for the fixture matches its reviewed text, character for character."""
-    text = as_text(renderer(fmt).conflicts(dataset, find_conflicts(dataset.claims)))
+    text = as_text(
+        renderer(fmt).conflicts(dataset, find_conflicts(dataset.claims, dataset.metrics))
+    )
     check_golden(f"conflicts.{suffix}", text)
 
 
 def test_json_conflicts_are_complete(dataset: Dataset) -> None:
     """JSON carries why the claims were grouped and why they disagree."""
     [conflict] = json.loads(
-        as_text(renderer(OutputFormat.JSON).conflicts(dataset, find_conflicts(dataset.claims)))
+        as_text(
+            renderer(OutputFormat.JSON).conflicts(
+                dataset, find_conflicts(dataset.claims, dataset.metrics)
+            )
+        )
     )["conflicts"]
     assert conflict["grouped_because"].startswith("same metric infant_mortality_rate")
     assert "the same figure -20.2 is given for different periods" in conflict["why"]
@@ -89,7 +95,7 @@ def test_json_conflicts_splice_equals_plain_encoding() -> None:
     from kzhealth.records import conflict_record  # noqa: PLC0415
 
     shipped = load_dataset(Path(__file__).parents[1] / "claims")
-    conflicts = find_conflicts(shipped.claims)
+    conflicts = find_conflicts(shipped.claims, shipped.metrics)
     plain = {"conflicts": [conflict_record(shipped, c) for c in conflicts]}
     text = renderer(OutputFormat.JSON).conflicts(shipped, conflicts)
     assert isinstance(text, str)

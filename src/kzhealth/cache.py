@@ -74,7 +74,7 @@ from xxhash import xxh3_64_hexdigest, xxh3_64_intdigest
 from kzhealth import __version__
 from kzhealth.output import write_chunks
 
-FORMAT = 12
+FORMAT = 13
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 PACKS = f"kzhealth-cache-v{FORMAT}.packs"  # the folder of group results' pack files
 PACK_NAME = re.compile(r"[0-9a-f]{16}\.pack")

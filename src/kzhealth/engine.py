@@ -20,22 +20,25 @@ difference the period may explain (different_period, unstated_period).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from kzhealth.model import Claim, Measure
+from kzhealth.model import Claim, Measure, Metric, MetricKind
+from kzhealth.periods import Period
 from kzhealth.ranges import Interval, common
 
 
 class ConflictKind(StrEnum):
-    INTERNAL = "internal"
     CONTRADICTION = "contradiction"
+    INTERNAL = "internal"
     RECYCLED = "recycled"
     DIFFERENT_PERIOD = "different_period"
     UNSTATED_PERIOD = "unstated_period"
@@ -109,37 +112,78 @@ def _severity(claims: Iterable[Claim], base: Severity) -> Severity:
     return Severity.HIGH if {1, -1} <= signs else base
 
 
+def _when(claim: Claim) -> str:
+    """The period a claim's figure is for, with the baseline a change is against."""
+    when = claim.period.label()
+    return f"{when} vs {claim.baseline.label()}" if claim.baseline is not None else when
+
+
 def _label(claim: Claim) -> str:
-    return f"{claim.id} {claim.value_label()} {claim.interval_text} for {claim.period.label()}"
+    return f"{claim.id} {claim.value_label()} {claim.interval_text} for {_when(claim)}"
 
 
-def _partners(claims: list[Claim]) -> tuple[list[Claim], list[Claim]]:
-    """Claims with a partner from another source, for another period, whose value is the same
-    (recycled), and those with one whose value differs too (different period).
+Days = tuple[date, date]
 
-    Counting by inclusion-exclusion over dictionaries keeps this linear: the partners of ``c``
-    that differ in source, period and value are all claims, less those sharing its source, its
-    period or its value, plus those sharing two of them, less those sharing all three.
-    """
-    sources = [c.source for c in claims]
-    periods = [c.period_key for c in claims]
-    if len(set(sources)) < 2 or len(set(periods)) < 2:
-        return [], []  # partners need another source and another period: most groups stop here
-    values = [c.value_key for c in claims]
-    n = len(claims)
-    s, p, v = Counter(sources), Counter(periods), Counter(values)
-    sp = Counter(zip(sources, periods, strict=True))
-    sv = Counter(zip(sources, values, strict=True))
-    pv = Counter(zip(periods, values, strict=True))
-    spv = Counter(zip(sources, periods, values, strict=True))
-    recycled, differing = [], []
-    for c, ks, kp, kv in zip(claims, sources, periods, values, strict=True):
-        shared = spv[(ks, kp, kv)]
-        if v[kv] - sv[(ks, kv)] - pv[(kp, kv)] + shared > 0:
-            recycled.append(c)
-        if n - s[ks] - p[kp] - v[kv] + sp[(ks, kp)] + sv[(ks, kv)] + pv[(kp, kv)] - shared > 0:
-            differing.append(c)
-    return recycled, differing
+
+def _days(period: Period) -> Days:
+    """The days a stated period covers; "as of" a date covers everything up to it."""
+    return (period.start or date.min, period.end or date.max)
+
+
+def _year_before(days: Days) -> Days | None:
+    """The same span one year earlier (29 February to 28 February)."""
+    try:
+        return tuple(d.replace(year=d.year - 1) for d in days)  # type: ignore[return-value]
+    except ValueError:
+        start, end = days
+        return (start.replace(year=start.year - 1, day=28), end.replace(year=end.year - 1, day=28))
+
+
+def baseline_of(claim: Claim) -> Days | None:
+    """What a change is measured against: the baseline it states, else - for a change over a
+    year or part of one - the same span one year earlier, as official statistics report
+    changes; None for a level, or when nothing says (a change over several years)."""
+    if not claim.measure.is_change:
+        return None
+    if claim.baseline is not None and claim.baseline.stated:
+        return _days(claim.baseline)
+    period = claim.period
+    if period.start is None or period.end is None or period.as_of:
+        return None
+    if (period.end - period.start).days > 366:
+        return None
+    return _year_before(_days(period))
+
+
+def _rebased(same_period: list[Claim]) -> list[Claim]:
+    """Claims for one period that compare it with different baselines (12% against 2024, 60%
+    against 2014) and differ in value, from different sources: a reader may mistake one
+    change for the other."""
+    known = [(c, baseline_of(c)) for c in same_period]
+    known = [(c, b) for c, b in known if b is not None]
+    if len({b for _, b in known}) < 2 or len({c.source for c, _ in known}) < 2:
+        return []
+    return [
+        c
+        for c, b in known
+        if any(o.source != c.source and ob != b and o.value_key != c.value_key for o, ob in known)
+    ]
+
+
+def _comparable(same_period: list[Claim]) -> list[list[Claim]]:
+    """Claims for one period as sets that measure the same thing: a baseline one claim states
+    and another leaves unknown is no difference, two different baselines are two comparisons."""
+    known: dict[Days, list[Claim]] = defaultdict(list)
+    unknown = []
+    for claim in same_period:
+        base = baseline_of(claim)
+        if base is None:
+            unknown.append(claim)
+        else:
+            known[base].append(claim)
+    if not known:
+        return [unknown]
+    return [members + unknown for members in known.values()]
 
 
 def _cross_source_gap(claims: list[Claim]) -> bool:
@@ -168,43 +212,177 @@ def _by(claims: Iterable[Claim], key: Callable[[Claim], Hashable]) -> dict[Hasha
     return out
 
 
-def classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
-    """The conflicts among one group's claims (in the dataset's order), in no set order."""
-    found: list[Conflict] = []
+def _below(a: Claim, b: Claim) -> bool:
+    """Whether every value ``a`` allows is below every value ``b`` allows."""
+    return a.base_interval.disjoint(b.base_interval) and a.base_interval.hi <= b.base_interval.lo
+
+
+def _recycled(claims: list[Claim]) -> list[Claim]:
+    """Claims with a partner from another source, for another period, with the same value.
+
+    Counted by inclusion-exclusion over dictionaries, so linear: the partners of ``c`` with
+    its value are all claims with it, less those sharing its source or its period as well,
+    plus those sharing both."""
+    if len({c.source for c in claims}) < 2:
+        return []
+    sources = [c.source for c in claims]
+    periods = [c.period.key for c in claims]
+    values = [c.value_key for c in claims]
+    v, sv = Counter(values), Counter(zip(sources, values, strict=True))
+    pv = Counter(zip(periods, values, strict=True))
+    spv = Counter(zip(sources, periods, values, strict=True))
+    return [
+        c
+        for c, ks, kp, kv in zip(claims, sources, periods, values, strict=True)
+        if v[kv] - sv[(ks, kv)] - pv[(kp, kv)] + spv[(ks, kp, kv)] > 0
+    ]
+
+
+class _Spans:
+    """How many claims of a bucket (claims sharing some attributes) have a span that overlaps
+    a given span: the bucket less those that end before it starts or start after it ends."""
+
+    def __init__(self) -> None:
+        self.starts: dict[Hashable, list[date]] = defaultdict(list)
+        self.ends: dict[Hashable, list[date]] = defaultdict(list)
+
+    def add(self, bucket: Hashable, span: Days) -> None:
+        self.starts[bucket].append(span[0])
+        self.ends[bucket].append(span[1])
+
+    def ready(self) -> None:
+        for found in (*self.starts.values(), *self.ends.values()):
+            found.sort()
+
+    def overlapping(self, bucket: Hashable, span: Days) -> int:
+        starts, ends = self.starts.get(bucket, []), self.ends.get(bucket, [])
+        before = bisect_left(ends, span[0])
+        after = len(starts) - bisect_right(starts, span[1])
+        return len(starts) - before - after
+
+
+def _differing(claims: list[Claim]) -> list[Claim]:
+    """Claims with a partner a reader could mistake for them: from another source, with
+    another value, for a period that overlaps theirs but is not the same (nine months against
+    the year, three years against five). Figures for periods that do not overlap are a series,
+    not a conflict. Counted by inclusion-exclusion over source, value and period, each count a
+    pair of binary searches: O(n log n)."""
+    if len({c.source for c in claims}) < 2:
+        return []
+    spans = [_days(c.period) for c in claims]
+    if len(set(spans)) < 2:
+        return []
+    index = _Spans()
+    rows = []
+    for c, span in zip(claims, spans, strict=True):
+        attributes = {"s": c.source, "v": c.value_key, "p": span}
+        buckets = [
+            tuple((name, attributes[name]) for name in names)
+            for names in ("", "s", "v", "p", "sv", "sp", "vp", "svp")
+        ]
+        for bucket in buckets:
+            index.add(bucket, span)
+        rows.append((c, span, buckets))
+    index.ready()
+    found = []
+    for c, span, buckets in rows:
+        counts = [index.overlapping(b, span) for b in buckets]
+        total, s, v, p, sv, sp, vp, svp = counts
+        if total - s - v - p + sv + sp + vp - svp > 0:
+            found.append(c)
+    return found
+
+
+def _falls(claims: list[Claim]) -> list[tuple[Claim, Claim]]:
+    """For a running total: pairs (earlier, later) where the later figure is below the earlier
+    one, whatever sources give them - a total of what has been done never falls. Each later
+    claim against the earlier claim with the highest lower bound: one pass over the dates."""
+    dated = sorted(claims, key=lambda c: (c.period.end or date.max, c.id))
+    found = []
+    highest: Claim | None = None  # among claims for strictly earlier dates
+    pending: Claim | None = None  # the highest of the current date's claims so far
+    current: date | None = None
+    for claim in dated:
+        when = claim.period.end or date.max
+        if when != current:
+            if pending is not None and (
+                highest is None or pending.base_interval.lo > highest.base_interval.lo
+            ):
+                highest = pending
+            pending, current = None, when
+        if highest is not None and _below(claim, highest):
+            found.append((highest, claim))
+        if pending is None or claim.base_interval.lo > pending.base_interval.lo:
+            pending = claim
+    return found
+
+
+def _exceeds(claims: list[Claim]) -> list[tuple[Claim, Claim]]:
+    """For a flow: pairs (whole, part) where a figure for part of a period is above the figure
+    for the whole period, from any sources (a flow's parts add up to its whole, and counts are
+    never negative). Claims in order of start, longest first, each checked against the lowest
+    upper bound among periods already seen that end no earlier: O(n log n)."""
+    counted = [c for c in claims if c.base_interval.lo >= 0]
+    ends = sorted({_days(c.period)[1] for c in counted})
+    rank = {end: n for n, end in enumerate(ends)}
+    size = len(ends)
+    tree: list[Claim | None] = [None] * (size + 1)  # lowest upper bound among ends >= a rank
+
+    def insert(claim: Claim) -> None:
+        at = size - rank[_days(claim.period)[1]]  # reversed: a prefix is every later end
+        while at <= size:
+            held = tree[at]
+            if held is None or claim.base_interval.hi < held.base_interval.hi:
+                tree[at] = claim
+            at += at & -at
+
+    def lowest(end: date) -> Claim | None:
+        at, best = size - rank[end], None
+        while at > 0:
+            held = tree[at]
+            if held is not None and (best is None or held.base_interval.hi < best.base_interval.hi):
+                best = held
+            at -= at & -at
+        return best
+
+    found = []
+    order = sorted(counted, key=lambda c: (_days(c.period)[0], -_days(c.period)[1].toordinal()))
+    for _, same in groupby(order, key=lambda c: _days(c.period)):
+        batch = list(same)
+        for part in batch:  # against wholes seen before: none of them has this very period
+            whole = lowest(_days(part.period)[1])
+            if whole is not None and _below(whole, part):
+                found.append((whole, part))
+        for part in batch:
+            insert(part)
+    return found
+
+
+def classify(
+    key: GroupKey, claims: list[Claim], kind: MetricKind = MetricKind.LEVEL
+) -> list[Conflict]:
+    """The conflicts among one group's claims (in the dataset's order), in no set order;
+    ``kind`` is the kind of the group's metric."""
     stated = [c for c in claims if c.period.stated]
     unstated = [c for c in claims if not c.period.stated]
+    found, rebased = _same_period(key, stated)
+    totals, explained = _totals(key, stated, kind)
+    found += totals
 
-    for same_period in _by(stated, attrgetter("period_key")).values():
-        if len(same_period) < 2:
-            continue
-        period = same_period[0].period.label()
-        for source_claims in _by(same_period, attrgetter("source")).values():
-            if len(source_claims) > 1 and common([c.base_interval for c in source_claims]) is None:
-                ranges = "; ".join(_label(c) for c in source_claims)
-                why = f"one source, one period ({period}), ranges that share no value: {ranges}"
-                found.append(
-                    _conflict(ConflictKind.INTERNAL, Severity.MEDIUM, key, source_claims, why)
-                )
-        if _cross_source_gap(same_period):
-            ranges = "; ".join(_label(c) for c in same_period)
-            why = f"same period ({period}) but the ranges share no value: {ranges}"
-            found.append(
-                _conflict(ConflictKind.CONTRADICTION, Severity.MEDIUM, key, same_period, why)
-            )
-
-    recycled, differing = _partners(stated)
-    for same_value in _by(recycled, attrgetter("value_key")).values():
+    for same_value in _by(_recycled(stated), attrgetter("value_key")).values():
         figure = same_value[0].value_label()
-        periods = "; ".join(f"{c.id}: {c.period.label()}" for c in same_value)
+        periods = "; ".join(f"{c.id}: {_when(c)}" for c in same_value)
         why = f"the same figure {figure} is given for different periods: {periods}"
         if common([c.base_interval for c in same_value]) is None:
             ranges = "; ".join(f"{c.id} {c.qualifier} {c.interval}" for c in same_value)
             why += f"; the qualifiers disagree too, ranges share no value: {ranges}"
         found.append(_conflict(ConflictKind.RECYCLED, Severity.MEDIUM, key, same_value, why))
 
+    differing = _differing(stated) if kind is not MetricKind.RUNNING_TOTAL else []
+    differing = list({c.id: c for c in (*differing, *rebased) if c.id not in explained}.values())
     if differing:
         ranges = "; ".join(_label(c) for c in differing)
-        why = f"the figures differ, and so do their periods: {ranges}"
+        why = f"the figures differ, and so do their periods, which overlap: {ranges}"
         found.append(_conflict(ConflictKind.DIFFERENT_PERIOD, Severity.LOW, key, differing, why))
 
     if unstated and len(claims) > 1:
@@ -216,6 +394,56 @@ def classify(key: GroupKey, claims: list[Claim]) -> list[Conflict]:
     return found
 
 
+def _same_period(key: GroupKey, stated: list[Claim]) -> tuple[list[Conflict], list[Claim]]:
+    """Contradictions and a source's own disagreements among claims for one period and one
+    comparison; and the claims for one period that differ in baseline and value."""
+    found: list[Conflict] = []
+    rebased: list[Claim] = []
+    for same_period in _by(stated, lambda c: c.period.key).values():
+        if len(same_period) < 2:
+            continue
+        period = same_period[0].period.label()
+        if len(same_period) <= REBASED_LIMIT:  # pairs of one period: few, but bounded
+            rebased += _rebased(same_period)
+        for comparison in _comparable(same_period):
+            for own in _by(comparison, attrgetter("source")).values():
+                if len(own) > 1 and common([c.base_interval for c in own]) is None:
+                    ranges = "; ".join(_label(c) for c in own)
+                    why = f"one source, one period ({period}), ranges that share no value: {ranges}"
+                    found.append(_conflict(ConflictKind.INTERNAL, Severity.MEDIUM, key, own, why))
+            if _cross_source_gap(comparison):
+                ranges = "; ".join(_label(c) for c in comparison)
+                why = f"same period ({period}) but the ranges share no value: {ranges}"
+                found.append(
+                    _conflict(ConflictKind.CONTRADICTION, Severity.MEDIUM, key, comparison, why)
+                )
+    return found, rebased
+
+
+def _totals(
+    key: GroupKey, stated: list[Claim], kind: MetricKind
+) -> tuple[list[Conflict], set[str]]:
+    """A running total that falls, a flow whose part exceeds its whole: contradictions, and
+    the ids of the claims they hold."""
+    if key.measure not in (Measure.LEVEL, Measure.COUNT):
+        return [], set()
+    if kind is MetricKind.RUNNING_TOTAL:
+        pairs = _falls(stated)
+        told = "; ".join(f"{_label(a)}, then {_label(b)}" for a, b in pairs)
+        why = f"a running total never falls, but a later figure is lower: {told}"
+    elif kind is MetricKind.FLOW:
+        pairs = _exceeds(stated)
+        told = "; ".join(f"{_label(part)} within {_label(whole)}" for whole, part in pairs)
+        why = f"a flow over part of a period cannot exceed the whole period's: {told}"
+    else:
+        return [], set()
+    if not pairs:
+        return [], set()
+    members = list({c.id: c for pair in pairs for c in pair}.values())
+    conflict = _conflict(ConflictKind.CONTRADICTION, Severity.MEDIUM, key, members, why)
+    return [conflict], {c.id for c in members}
+
+
 def _conflict(
     kind: ConflictKind, base: Severity, key: GroupKey, claims: list[Claim], why: str
 ) -> Conflict:
@@ -224,6 +452,7 @@ def _conflict(
 
 
 _FAR = date.max
+REBASED_LIMIT = 200  # claims for one period beyond which different baselines are not paired
 _KIND_ORDER = {kind: str(n) for n, kind in enumerate(ConflictKind)}
 assert len(ConflictKind) <= 10 and all(0 <= s <= 9 for s in Severity), "one digit each"
 
@@ -285,13 +514,21 @@ def group(claims: Iterable[Claim]) -> dict[GroupKey, list[Claim]]:
     return groups
 
 
-def find_conflicts(claims: Iterable[Claim]) -> list[Conflict]:
-    """Every conflict among the claims, most severe first."""
+def find_conflicts(
+    claims: Iterable[Claim], metrics: Mapping[str, Metric] | None = None
+) -> list[Conflict]:
+    """Every conflict among the claims, most severe first; ``metrics`` gives each metric's kind
+    (a level when it is not there)."""
     return in_order(
         [
             conflict
             for key, members in group(claims).items()
             if len(members) > 1
-            for conflict in classify(key, members)
+            for conflict in classify(key, members, kind_of(key.metric, metrics))
         ]
     )
+
+
+def kind_of(metric: str, metrics: Mapping[str, Metric] | None) -> MetricKind:
+    found = metrics.get(metric) if metrics else None
+    return found.kind if found is not None else MetricKind.LEVEL

@@ -84,6 +84,15 @@ class Topic(StrEnum):
     POLICY = "policy"
 
 
+class MetricKind(StrEnum):
+    """What kind of quantity a metric is, which decides how its figures for different periods
+    relate (``kzhealth.engine``)."""
+
+    LEVEL = "level"  # a stock or rate observed at a time: hospitals in operation, a death rate
+    FLOW = "flow"  # counted over a period, so a part of the period holds no more than the whole
+    RUNNING_TOTAL = "running_total"  # a flow added up since a start: it never falls
+
+
 class SourceKind(StrEnum):
     NEWS = "news"
     GOVERNMENT = "government"
@@ -142,15 +151,17 @@ class Metric:
     description: str
     topic: Topic
     family: Family
+    kind: MetricKind = MetricKind.LEVEL
 
-    FIELDS = ("id", "description", "topic", "family")
+    FIELDS = ("id", "description", "topic", "family", "kind")
 
     def to_dict(self) -> dict[str, Any]:
         return _dump(self, self.FIELDS)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Metric:
-        return cls(d["id"], d["description"], _TOPICS[d["topic"]], _FAMILIES[d["family"]])
+        kind = _METRIC_KINDS[d.get("kind", "level")]
+        return cls(d["id"], d["description"], _TOPICS[d["topic"]], _FAMILIES[d["family"]], kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +283,7 @@ class Claim:
 # building 100,000 claims, 4,000 sources and 2,500 metrics from the cache does for each.
 _MEASURES = {m.value: m for m in Measure}
 _KINDS = {k.value: k for k in SourceKind}
+_METRIC_KINDS = {k.value: k for k in MetricKind}
 _TOPICS = {t.value: t for t in Topic}
 _FAMILIES = {f.value: f for f in Family}
 _QUALIFIERS = {q.value: q for q in Qualifier}

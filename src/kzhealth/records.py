@@ -28,13 +28,14 @@ def source_details(source: Source | None) -> tuple[str | None, str | None, str |
     return (source.file, source.short, source.published.text) if source else (None, None, None)
 
 
-def metric_details(metric: Metric | None) -> str | None:
-    """The metric's topic, as a claim's record shows it."""
-    return metric.topic.value if metric else None
+def metric_details(metric: Metric | None) -> tuple[str, str] | None:
+    """What a group's conflicts take from its metric: its topic, which a claim's record shows,
+    and its kind, which decides how figures for different periods relate."""
+    return (metric.topic.value, metric.kind.value) if metric else None
 
 
 def claim_record(tables: Tables, claim: Claim) -> dict[str, Any]:
-    """A claim as data. Beyond the claim it shows only ``source_details`` and
+    """A claim as data. Beyond the claim it shows only ``source_details`` and the topic of
     ``metric_details``, which is what the conflicts report's cache keys rely on."""
     record = claim.to_dict()
     record["range"] = claim.interval_text
@@ -43,7 +44,8 @@ def claim_record(tables: Tables, claim: Claim) -> dict[str, Any]:
     record["source_file"] = source_file
     record["source_title"] = source_title
     record["source_published"] = published
-    record["topic"] = metric_details(tables.metrics.get(claim.metric))
+    details = metric_details(tables.metrics.get(claim.metric))
+    record["topic"] = details[0] if details else None
     return record
 
 

@@ -32,6 +32,7 @@ from kzhealth.engine import (
     Severity,
     Tally,
     classify,
+    kind_of,
     order,
     order_prefix,
     rank,
@@ -51,7 +52,8 @@ def _encode(index: DatasetIndex, group: Group) -> tuple[str, bytes, list[Piece]]
     header: list[str] = []
     pieces: list[bytes] = []
     places: list[tuple[str, ConflictKind]] = []
-    for conflict in classify(group.key, index.records(group)):
+    metric_kind = kind_of(group.key.metric, index.metrics)
+    for conflict in classify(group.key, index.records(group), metric_kind):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")

@@ -28,6 +28,7 @@ from kzhealth.model import (
     Ignored,
     Measure,
     Metric,
+    MetricKind,
     Rank,
     Source,
     SourceKind,
@@ -108,9 +109,10 @@ class MetricIn(Record):
     description: Text
     topic: Topic
     family: Family
+    kind: MetricKind = MetricKind.LEVEL
 
     def record(self) -> Metric:
-        return Metric(self.id, self.description, self.topic, self.family)
+        return Metric(self.id, self.description, self.topic, self.family, self.kind)
 
 
 class IgnoredIn(Record):
