@@ -19,6 +19,7 @@ LAYERS = [
     ["errors", "periods", "ranges", "units", "files", "output", "paths", "__init__"],
     ["model"],
     ["yamlsource", "engine", "figures"],
+    ["wording"],
     ["records", "schema"],
     ["cache"],
     ["loader"],

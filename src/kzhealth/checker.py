@@ -1,4 +1,6 @@
-"""`kzhealth check --texts DIR`: verify the dataset against the source texts.
+"""`kzhealth check [--texts DIR]`: verify the dataset, and against the source texts.
+
+For every change: the sign of its value is the direction its quote gives the figure.
 
 For every source: its file is in the texts folder (and does not lead out of it) and its sha256
 matches. For every claim: its quote occurs in the text (ignoring differences of whitespace and of
@@ -17,9 +19,10 @@ from pathlib import Path
 from kzhealth.errors import Location, Problem, display_path, line_column
 from kzhealth.figures import Normalised, Token, Written, normalise, plain, read_figure, tokens
 from kzhealth.loader import Dataset
-from kzhealth.model import Claim, Source
+from kzhealth.model import Claim, Measure, Source
 from kzhealth.ranges import Qualifier, half_unit
 from kzhealth.units import PERCENT, PERCENTAGE_POINTS, TIMES, Family
+from kzhealth.wording import FALL, RISE, said_direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +197,34 @@ def _uncovered(token: Token, raw: str, text: Normalised, shown: str) -> Uncovere
     return Uncovered(Location(shown, line, col), token.text, context)
 
 
+SIGNED = (Measure.CHANGE_PCT, Measure.CHANGE_PP, Measure.CHANGE_ABS)
+
+
+def direction_problems(dataset: Dataset) -> list[Problem]:
+    """Changes whose value's sign is not the direction their quote gives the figure ("dropped
+    by 18.7%" recorded as +18.7)."""
+    problems = []
+    for claim in dataset.claims:
+        if claim.measure not in SIGNED:
+            continue
+        lo, hi = claim.bounds
+        sign = RISE if lo > 0 else FALL if hi < 0 else 0
+        said = said_direction(claim.quote, claim.figure)
+        if said is None or sign in (0, said[0]):
+            continue
+        way = "a rise" if said[0] == RISE else "a fall"
+        message = f"{claim.id}: the quote says {way} ({said[1]!r}) but the value is {claim.value}"
+        problems.append(Problem(dataset.where[claim.id], "value", message))
+    return problems
+
+
 def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
-    """Check the dataset against the texts (or only count it, without a texts folder)."""
+    """Check the dataset: each change's sign against its quote's wording, and with a texts
+    folder everything against the texts."""
     report = CheckReport(len(dataset.claims), len(dataset.sources), texts)
+    report.failures.extend(direction_problems(dataset))
     if texts is None:
+        report.failures.sort()
         return report
     by_source: dict[str, list[Claim]] = {}
     for claim in dataset.claims:
