@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import claim, explain, run, write_dataset
+from helpers import claim, explain, metric, run, write_dataset
 from kzhealth.wording import FALL, RISE, said_direction
 
 
@@ -62,3 +62,45 @@ def test_check_passes_a_sign_the_quote_agrees_with_or_does_not_give(
 ) -> None:
     result = run("check", "--claims", str(_folder(tmp_path, value, quote)))
     assert result.exit_code == 0, explain(result)
+
+
+def _metrics_folder(tmp_path: Path, subject: str = "KZ", **second: object) -> Path:
+    """Two rate metrics for infant mortality, ``second`` changing the other one, and a claim
+    for each (the second for ``subject``)."""
+    first = metric("infant_mortality_rate")
+    first["description"] = "Deaths under one year of age per 1,000 live births."
+    other = {**metric("infant_mortality"), "description": "Infant deaths per 1,000 live births."}
+    claims = [
+        claim("a", quote="Infant mortality fell by 20.2% (a)."),
+        claim("b", metric="infant_mortality", subject=subject),
+    ]
+    metrics = [first, {**other, **second}]
+    return write_dataset(tmp_path / "claims", {"src-a": claims}, metrics=metrics)
+
+
+def test_check_warns_of_metrics_that_look_alike(tmp_path: Path) -> None:
+    """Two ids for what may be one quantity: a warning saying how to merge or tell them apart;
+    the check still holds (exit 0)."""
+    result = run("check", "--claims", str(_metrics_folder(tmp_path)))
+    assert result.exit_code == 0, explain(result)
+    assert "warning: " in result.stdout
+    assert "infant_mortality_rate and infant_mortality look alike" in result.stdout
+    assert "'distinct_from: [infant_mortality]'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        {"family": "count", "description": "Infant deaths per 1,000 live births."},
+        {"distinct_from": ["infant_mortality_rate"]},
+        {"subject": "KG"},
+        {"description": "Children vaccinated against measles."},
+    ],
+    ids=["another-family", "marked-distinct", "never-meet", "unlike-descriptions"],
+)
+def test_no_warning_for_metrics_that_cannot_be_one(
+    tmp_path: Path, second: dict[str, object]
+) -> None:
+    result = run("check", "--claims", str(_metrics_folder(tmp_path, **second)))
+    assert result.exit_code == 0, explain(result)
+    assert "look alike" not in result.stdout

@@ -1,6 +1,7 @@
 """`kzhealth check [--texts DIR]`: verify the dataset, and against the source texts.
 
-For every change: the sign of its value is the direction its quote gives the figure.
+For every change: the sign of its value is the direction its quote gives the figure. Metrics
+that look alike (one quantity under two ids, perhaps) are warned about.
 
 For every source: its file is in the texts folder (and does not lead out of it) and its sha256
 matches. For every claim: its quote occurs in the text (ignoring differences of whitespace and of
@@ -12,6 +13,7 @@ claim's figure or by an ``ignored`` entry; each ignored entry matches something.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -54,6 +56,7 @@ class CheckReport:
     texts: Path | None
     failures: list[Problem] = field(default_factory=list)
     coverage: list[Coverage] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # worth a look; the check still holds
 
     @property
     def ok(self) -> bool:
@@ -218,11 +221,54 @@ def direction_problems(dataset: Dataset) -> list[Problem]:
     return problems
 
 
+ALIKE_IDS, ALIKE_DESCRIPTIONS = 80, 70  # rapidfuzz scores, 0-100
+
+
+def lookalike_metrics(dataset: Dataset) -> list[Problem]:
+    """Pairs of metrics that may be one quantity under two ids, and so would never meet: the
+    same family, claims for a common subject and scope, ids and descriptions alike (rapidfuzz),
+    and neither naming the other in ``distinct_from``."""
+    from rapidfuzz import fuzz  # noqa: PLC0415 - only this check
+
+    used: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for claim in dataset.claims:
+        used[claim.metric].add((claim.subject, claim.scope))
+    metrics = [m for m in dataset.metrics.values() if used[m.id]]
+    where = Location(display_path(dataset.root / "metrics.yaml"))
+    found = []
+    for n, a in enumerate(metrics):
+        a_words = a.id.replace("_", " ")
+        for b in metrics[n + 1 :]:
+            if a.family is not b.family or b.id in a.distinct_from or a.id in b.distinct_from:
+                continue
+            if not used[a.id] & used[b.id]:
+                continue
+            b_words = b.id.replace("_", " ")
+            ids = max(
+                fuzz.token_sort_ratio(a_words, b_words),
+                100 * (fuzz.token_set_ratio(a_words, b_words) == 100),
+            )
+            if ids < ALIKE_IDS:
+                continue
+            about = fuzz.token_set_ratio(a.description, b.description)
+            if about < ALIKE_DESCRIPTIONS:
+                continue
+            message = (
+                f"{a.id} and {b.id} look alike (family {a.family.value}, ids {ids:.0f}% and "
+                f"descriptions {about:.0f}% alike), so their claims are never compared: if they "
+                f"are one quantity, give their claims one id; if not, add "
+                f"'distinct_from: [{b.id}]' to {a.id}"
+            )
+            found.append(Problem(where, "metrics", message))
+    return found
+
+
 def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
     """Check the dataset: each change's sign against its quote's wording, and with a texts
     folder everything against the texts."""
     report = CheckReport(len(dataset.claims), len(dataset.sources), texts)
     report.failures.extend(direction_problems(dataset))
+    report.warnings.extend(lookalike_metrics(dataset))
     if texts is None:
         report.failures.sort()
         return report

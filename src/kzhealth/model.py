@@ -152,16 +152,19 @@ class Metric:
     topic: Topic
     family: Family
     kind: MetricKind = MetricKind.LEVEL
+    distinct_from: tuple[str, ...] = ()  # metrics that look alike but are other quantities
 
-    FIELDS = ("id", "description", "topic", "family", "kind")
+    FIELDS = ("id", "description", "topic", "family", "kind", "distinct_from")
 
     def to_dict(self) -> dict[str, Any]:
-        return _dump(self, self.FIELDS)
+        return {**_dump(self, self.FIELDS), "distinct_from": list(self.distinct_from)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Metric:
         kind = _METRIC_KINDS[d.get("kind", "level")]
-        return cls(d["id"], d["description"], _TOPICS[d["topic"]], _FAMILIES[d["family"]], kind)
+        topic, family = _TOPICS[d["topic"]], _FAMILIES[d["family"]]
+        distinct = tuple(d.get("distinct_from") or ())
+        return cls(d["id"], d["description"], topic, family, kind, distinct)
 
 
 @dataclass(frozen=True, slots=True)

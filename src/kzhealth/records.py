@@ -128,6 +128,10 @@ def check_record(report: CheckReport) -> dict[str, Any]:
             {"location": str(p.location), "field": p.field, "message": p.message}
             for p in report.failures
         ],
+        "warnings": [
+            {"location": str(p.location), "field": p.field, "message": p.message}
+            for p in report.warnings
+        ],
         "coverage": [
             {
                 "source": c.source,
@@ -148,6 +152,7 @@ def check_record(report: CheckReport) -> dict[str, Any]:
 def check_lines(report: CheckReport) -> list[str]:
     """The report as located lines, one per failure or uncovered figure, then a summary."""
     lines = [str(p) for p in report.failures]
+    lines += [f"warning: {p}" for p in report.warnings]
     lines += [
         f"{u.location}: uncovered figure {u.figure!r} in ...{u.context}..."
         for c in report.coverage

@@ -110,9 +110,11 @@ class MetricIn(Record):
     topic: Topic
     family: Family
     kind: MetricKind = MetricKind.LEVEL
+    distinct_from: list[Slug] = []
 
     def record(self) -> Metric:
-        return Metric(self.id, self.description, self.topic, self.family, self.kind)
+        distinct = tuple(self.distinct_from)
+        return Metric(self.id, self.description, self.topic, self.family, self.kind, distinct)
 
 
 class IgnoredIn(Record):
