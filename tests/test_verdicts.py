@@ -3,11 +3,13 @@ targets and the report's order (docs/verdicts.md says each rule in words)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import make_claim
+from helpers import claim, make_claim, run, write_dataset
 from kzhealth.engine import baseline_of, find_conflicts
 from kzhealth.model import Claim, Family, Metric, MetricKind, Topic
 
@@ -214,3 +216,20 @@ def test_contradictions_between_sources_come_first() -> None:
         make("i2", "s3", metric="doctor_shortage", figure="9%", value="-9"),
     ]
     assert [c.kind.value for c in find_conflicts(claims)] == ["contradiction", "internal"]
+
+
+def test_show_gives_a_metrics_series_in_order_of_period(tmp_path: Path) -> None:
+    """`show METRIC` lists the metric's figures by period (no period last); `show CLAIM` puts
+    that claim first, then the series."""
+    claims = [
+        claim("late", period="2025", figure="20.2%", quote="Infant mortality fell by 20.2% (a)."),
+        claim("none", period="unstated", quote="Infant mortality fell by 20.2% (b)."),
+        claim("early", period="2023", quote="Infant mortality fell by 20.2% (c)."),
+        claim("half", period="2025-H1", quote="Infant mortality fell by 20.2% (d)."),
+    ]
+    root = write_dataset(tmp_path / "claims", {"src-a": claims})
+    args = ("--claims", str(root), "-f", "json")
+    shown = json.loads(run("show", "infant_mortality_rate", *args).stdout)
+    assert [c["id"] for c in shown["claims"]] == ["early", "half", "late", "none"]
+    one = json.loads(run("show", "late", *args).stdout)
+    assert [c["id"] for c in one["claims"]] == ["late", "early", "half", "none"]

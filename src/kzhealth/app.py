@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,17 +101,27 @@ def sources(
 def show(
     root: Path, cache: Cache | None, item: str, progress: Progress | None = None
 ) -> tuple[Dataset, Metric, list[Claim]]:
-    """A metric and its claims, or a claim's metric with that claim first."""
+    """A metric and its claims as a series, in order of period; or a claim's metric with that
+    claim first, then the series."""
     dataset = load_dataset(root, cache, progress)
     if item in dataset.metrics:
-        return dataset, dataset.metrics[item], [c for c in dataset.claims if c.metric == item]
+        series = [c for c in dataset.claims if c.metric == item]
+        return dataset, dataset.metrics[item], sorted(series, key=_in_series)
     by_id = {c.id: c for c in dataset.claims}
     claim = by_id.get(item)
     if claim is None:
         names = [*by_id, *dataset.metrics]
         raise UnknownName(_unknown("no claim or metric", item, names, "kzhealth list"))
-    others = (c for c in dataset.claims if c.metric == claim.metric and c is not claim)
-    return dataset, dataset.metrics[claim.metric], [claim, *others]
+    others = [c for c in dataset.claims if c.metric == claim.metric and c is not claim]
+    return dataset, dataset.metrics[claim.metric], [claim, *sorted(others, key=_in_series)]
+
+
+def _in_series(claim: Claim) -> tuple[date, date, str, str]:
+    """A claim's place in its metric's series: by the days its period covers (no period last),
+    then subject and id."""
+    period = claim.period
+    start = period.start or period.end or date.max
+    return (start, period.end or date.max, claim.subject, claim.id)
 
 
 def check(
