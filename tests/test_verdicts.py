@@ -233,3 +233,26 @@ def test_show_gives_a_metrics_series_in_order_of_period(tmp_path: Path) -> None:
     assert [c["id"] for c in shown["claims"]] == ["early", "half", "late", "none"]
     one = json.loads(run("show", "late", *args).stdout)
     assert [c["id"] for c in one["claims"]] == ["late", "early", "half", "none"]
+
+
+# --- inferred periods --------------------------------------------------------------------------
+
+
+def test_a_verdict_on_an_inferred_period_says_so_and_is_less_severe() -> None:
+    """'This year' in a year-end article read as 2025: the recycled figure it makes rests on
+    that reading, so it is low, and why names the claim whose period was inferred."""
+    stated = make("nine-months", "s1", period="2025-01/2025-09", baseline="2024-01/2024-09")
+    read = make("year", "s2", period="2025", period_basis="inferred")
+    [conflict] = find_conflicts([stated, read])
+    assert (conflict.kind.value, conflict.severity.label) == ("recycled", "low")
+    assert conflict.why.endswith("(rests on a period the text does not state, inferred for year)")
+    plain = make("year", "s2", period="2025")
+    assert [c.severity.label for c in find_conflicts([stated, plain])] == ["medium"]
+
+
+def test_a_sources_own_disagreement_does_not_rest_on_its_inferred_period() -> None:
+    head = make("head", "s1", figure="One-Fourth", value="-25", qualifier="nearly",
+                period_basis="inferred")  # fmt: skip
+    body = make("body", "s1", figure="19%", value="-19", period_basis="inferred")
+    [conflict] = find_conflicts([head, body])
+    assert (conflict.kind.value, conflict.severity.label) == ("internal", "medium")

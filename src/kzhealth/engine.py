@@ -31,7 +31,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from kzhealth.model import Claim, Measure, Metric, MetricKind
+from kzhealth.model import Claim, Measure, Metric, MetricKind, PeriodBasis
 from kzhealth.periods import Period
 from kzhealth.ranges import Interval, common
 
@@ -447,8 +447,17 @@ def _totals(
 def _conflict(
     kind: ConflictKind, base: Severity, key: GroupKey, claims: list[Claim], why: str
 ) -> Conflict:
+    """A conflict among these claims. One that rests on a period the curator inferred (from the
+    publication date, say) rather than read in the text is one step less severe, and says so;
+    a source's own disagreement does not rest on it (its claims share their reading)."""
     ordered = sorted(claims, key=lambda c: (c.period.start or c.period.end or _FAR, c.source, c.id))
-    return Conflict(kind, _severity(claims, base), key, tuple(ordered), why)
+    severity = _severity(claims, base)
+    inferred = [c.id for c in ordered if c.period_basis is PeriodBasis.INFERRED]
+    if inferred and kind not in (ConflictKind.INTERNAL, ConflictKind.UNSTATED_PERIOD):
+        severity = Severity(max(severity - 1, Severity.LOW))
+        which = ", ".join(inferred)
+        why += f" (rests on a period the text does not state, inferred for {which})"
+    return Conflict(kind, severity, key, tuple(ordered), why)
 
 
 _FAR = date.max

@@ -64,6 +64,14 @@ class Status(StrEnum):
         return self in (Status.TARGET, Status.FORECAST)
 
 
+class PeriodBasis(StrEnum):
+    """Whether a claim's period is the text's own words or the curator's reading of it (from
+    the publication date, from the article's context)."""
+
+    STATED = "stated"
+    INFERRED = "inferred"
+
+
 class Rank(StrEnum):
     """As Wikidata ranks statements: a deprecated claim stays visible but is not compared."""
 
@@ -224,6 +232,7 @@ class Claim:
     reason: str | None
     quote: str
     note: str | None
+    period_basis: PeriodBasis = PeriodBasis.STATED
     # Worked out once from value, qualifier, unit and periods (see ranges.py for the rules).
     unit_info: Unit = field(init=False, repr=False, compare=False)
     bounds: tuple[Decimal, Decimal] = field(init=False, repr=False, compare=False)
@@ -236,6 +245,7 @@ class Claim:
     FIELDS = (
         "id", "source", "metric", "measure", "figure", "value", "unit", "qualifier", "period",
         "baseline", "subject", "scope", "status", "rank", "reason", "quote", "note",
+        "period_basis",
     )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -255,18 +265,19 @@ class Claim:
             self.id, self.source, self.metric, self.measure, self.figure, self.value,
             self.unit, self.qualifier, self.period.text,
             self.baseline.text if self.baseline is not None else None, self.subject, self.scope,
-            self.status, self.rank, self.reason, self.quote, self.note,
+            self.status, self.rank, self.reason, self.quote, self.note, self.period_basis,
         ]  # fmt: skip
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Claim:
         """The inverse of ``to_row``; raises KeyError, ValueError or TypeError on a bad row."""
         (cid, source, metric, measure, figure, value, unit, qualifier, period, baseline,
-         subject, scope, status, rank, reason, quote, note) = row  # fmt: skip
+         subject, scope, status, rank, reason, quote, note, basis) = row  # fmt: skip
         return cls(
             cid, source, metric, _MEASURES[measure], figure, value, unit, _QUALIFIERS[qualifier],
             parse_period(period), parse_period(baseline) if baseline is not None else None,
             subject, scope, _STATUSES[status], _RANKS[rank], reason, quote, note,
+            _BASES[basis or "stated"],
         )  # fmt: skip
 
     @classmethod
@@ -287,6 +298,7 @@ class Claim:
 _MEASURES = {m.value: m for m in Measure}
 _KINDS = {k.value: k for k in SourceKind}
 _METRIC_KINDS = {k.value: k for k in MetricKind}
+_BASES = {b.value: b for b in PeriodBasis}
 _TOPICS = {t.value: t for t in Topic}
 _FAMILIES = {f.value: f for f in Family}
 _QUALIFIERS = {q.value: q for q in Qualifier}

@@ -103,6 +103,7 @@ def join_conflicts(pieces: Iterable[str]) -> str:
 CLAIM_COLUMNS = [
     "id", "source", "metric", "measure", "figure", "value", "unit", "qualifier", "range",
     "period", "baseline", "subject", "scope", "status", "rank", "reason", "quote", "note",
+    "period_basis",
     "source_file", "source_title", "source_published", "topic",
 ]  # fmt: skip
 

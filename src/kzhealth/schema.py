@@ -29,6 +29,7 @@ from kzhealth.model import (
     Measure,
     Metric,
     MetricKind,
+    PeriodBasis,
     Rank,
     Source,
     SourceKind,
@@ -148,6 +149,7 @@ class ClaimIn(Record):
     reason: Annotated[str | None, Field(min_length=1, validate_default=True)] = None
     quote: Text
     note: Text | None = None
+    period_basis: PeriodBasis = PeriodBasis.STATED
 
     @field_validator("subject")
     @classmethod
