@@ -111,6 +111,16 @@ def test_overlapping_unequal_periods_are_a_different_period() -> None:
     assert verdicts([a, b]) == [("different_period", "low", ["a", "b"])]
 
 
+def test_a_level_as_of_a_date_is_observed_on_that_day() -> None:
+    """Hospitals in operation as of 1 October 2025 and in 2024: a series; as of 1 October and
+    for 2025 as a whole: a different period."""
+    october = level("october", "s1", "880", "../2025-10-01")
+    assert verdicts([october, level("y2024", "s2", "900", "2024")]) == []
+    assert verdicts([october, level("y2025", "s2", "900", "2025")]) == [
+        ("different_period", "low", ["y2025", "october"])
+    ]
+
+
 def test_one_sources_own_series_is_not_a_conflict() -> None:
     a = level("a", "s1", "600", "2023/2025")
     b = level("b", "s1", "780", "2020/2024")

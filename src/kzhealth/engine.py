@@ -130,6 +130,13 @@ def _days(period: Period) -> Days:
     return (period.start or date.min, period.end or date.max)
 
 
+def _on(period: Period) -> Days:
+    """The days a level is observed on: "as of" a date is that one day."""
+    if period.as_of and period.end is not None:
+        return (period.end, period.end)
+    return _days(period)
+
+
 def _year_before(days: Days) -> Days | None:
     """The same span one year earlier (29 February to 28 February)."""
     try:
@@ -261,15 +268,17 @@ class _Spans:
         return len(starts) - before - after
 
 
-def _differing(claims: list[Claim]) -> list[Claim]:
+def _differing(claims: list[Claim], kind: MetricKind) -> list[Claim]:
     """Claims with a partner a reader could mistake for them: from another source, with
     another value, for a period that overlaps theirs but is not the same (nine months against
     the year, three years against five). Figures for periods that do not overlap are a series,
     not a conflict. Counted by inclusion-exclusion over source, value and period, each count a
-    pair of binary searches: O(n log n)."""
+    pair of binary searches: O(n log n). A level "as of" a date is observed on that day; a
+    flow "as of" a date is counted up to it."""
     if len({c.source for c in claims}) < 2:
         return []
-    spans = [_days(c.period) for c in claims]
+    point = kind is MetricKind.LEVEL
+    spans = [_on(c.period) if point else _days(c.period) for c in claims]
     if len(set(spans)) < 2:
         return []
     index = _Spans()
@@ -378,7 +387,7 @@ def classify(
             why += f"; the qualifiers disagree too, ranges share no value: {ranges}"
         found.append(_conflict(ConflictKind.RECYCLED, Severity.MEDIUM, key, same_value, why))
 
-    differing = _differing(stated) if kind is not MetricKind.RUNNING_TOTAL else []
+    differing = _differing(stated, kind) if kind is not MetricKind.RUNNING_TOTAL else []
     differing = list({c.id: c for c in (*differing, *rebased) if c.id not in explained}.values())
     if differing:
         ranges = "; ".join(_label(c) for c in differing)
