@@ -284,7 +284,8 @@ def test_cache_clear_and_dir(claims_dir: Path, tmp_path: Path) -> None:
 
 
 def test_databases_of_other_formats_are_removed(claims_dir: Path, tmp_path: Path) -> None:
-    """An upgrade leaves no old database behind: it goes when this format's is created."""
+    """An upgrade leaves no old database, nor the pack files of formats that had them, behind:
+    they go when this format's database is created."""
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
     old = [cache_dir / "kzhealth-cache-v3.sqlite3", cache_dir / "kzhealth-cache-v3.sqlite3-wal"]
@@ -298,7 +299,7 @@ def test_databases_of_other_formats_are_removed(claims_dir: Path, tmp_path: Path
     outputs(claims_dir, cache_dir)
     assert not any(path.exists() for path in [*old, old_packs])
     assert (cache_dir / DATABASE).is_file() and unrelated.exists()
-    assert list((cache_dir / cache_module.PACKS).iterdir())
+    assert sorted(p.name for p in cache_dir.iterdir()) == [DATABASE, "notes.txt"]
 
 
 def test_no_cache_writes_nothing(claims_dir: Path, tmp_path: Path) -> None:
@@ -382,87 +383,20 @@ def _held(folder: Path, keys: list[str]) -> dict[str, bytes]:
     return {key: bytes(body) for key, (_, body) in found.items()}
 
 
-def _packs(folder: Path) -> list[Path]:
-    return sorted((folder / cache_module.PACKS).iterdir())
-
-
-def test_pack_files_are_merged_beyond_a_bound(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each run that compares groups writes a pack file; beyond MAX_PACKS, the run merges every
-    pack but the largest into one, and every result still reads back."""
-    monkeypatch.setattr(cache_module, "MAX_PACKS", 3)
-    folder = tmp_path / "cache"
-    everything: dict[str, bytes] = {}
-    for run_number in range(8):
-        bodies = {
-            f"{run_number:02d}{i:030x}": bytes([65 + i]) * (100 + run_number) for i in range(5)
-        }
-        if run_number == 0:
-            bodies = {key: body * 50 for key, body in bodies.items()}  # the largest pack
-        _put_groups(folder, bodies)
-        everything.update(bodies)
-        assert len(_packs(folder)) <= 3
-        assert _held(folder, list(everything)) == everything
-    largest = max(_packs(folder), key=lambda p: p.stat().st_size)
-    assert largest.stat().st_size == 5 * 100 * 50  # never copied
-
-
-def test_packs_mostly_unused_are_written_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Results stored again (a damaged one computed anew) leave their old bytes unused; once the
-    packs hold more unused bytes than used ones (and PACK_SLACK), they are written again as
-    one, holding only what rows point to."""
-    monkeypatch.setattr(cache_module, "PACK_SLACK", 0)
+def test_group_results_stored_again_replace_the_old(tmp_path: Path) -> None:
+    """A result stored again (a damaged one computed anew) takes the place of the old one."""
     folder = tmp_path / "cache"
     keys = [f"{i:032x}" for i in range(10)]
     _put_groups(folder, dict.fromkeys(keys, b"x" * 1000))
     _put_groups(folder, dict.fromkeys(keys[1:], b"y" * 10))
-    assert [p.stat().st_size for p in _packs(folder)] == [1000 + 90]
+    assert Cache(folder).count("groups") == 10
     assert _held(folder, keys) == {keys[0]: b"x" * 1000} | dict.fromkeys(keys[1:], b"y" * 10)
 
 
-def test_stray_packs_are_removed_and_rows_without_a_pack_dropped(tmp_path: Path) -> None:
-    """A pack no row points to (a run killed while writing one) is removed by the next run
-    that writes; rows whose pack is gone are dropped; files that are not packs are left."""
-    folder = tmp_path / "cache"
-    _put_groups(folder, {"a" * 32: b"first"})
-    (first,) = _packs(folder)
-    stray = folder / cache_module.PACKS / f"{'0' * 16}.pack"
-    stray.write_bytes(b"half a pack")
-    other = folder / cache_module.PACKS / "notes.txt"
-    other.write_text("mine", "utf-8")
-    first.unlink()
-    _put_groups(folder, {"b" * 32: b"second"})
-    assert not stray.exists() and other.exists()
-    assert Cache(folder).count("groups") == 1
-    assert _held(folder, ["a" * 32, "b" * 32]) == {"b" * 32: b"second"}
-
-
-def test_only_pack_files_in_the_packs_folder_are_read(tmp_path: Path) -> None:
-    """A row naming a file elsewhere - even a copy of its own pack - is not read."""
-    folder = tmp_path / "cache"
-    _put_groups(folder, {"a" * 32: b"result"})
-    (pack,) = _packs(folder)
-    shutil.copy(pack, folder / pack.name)
-    with contextlib.closing(sqlite3.connect(folder / DATABASE)) as db:
-        db.execute("UPDATE groups SET pack = ?", (f"../{pack.name}",))
-        db.commit()
-    assert _held(folder, ["a" * 32]) == {}
-
-
-def test_cache_clear_removes_the_packs(tmp_path: Path) -> None:
-    folder = tmp_path / "cache"
-    _put_groups(folder, {"a" * 32: b"result"})
-    assert _packs(folder)
-    Cache(folder).clear()
-    assert not (folder / cache_module.PACKS).exists()
-
-
-def test_a_pack_whose_rows_are_not_written_is_removed(tmp_path: Path) -> None:
-    """A pack is written before its rows, in the same transaction: when the rows cannot be
-    written (here a trigger refuses them), the transaction is rolled back and the pack removed."""
+def test_group_results_whose_rows_are_refused_are_not_half_written(tmp_path: Path) -> None:
+    """When a run's group results cannot be written (here a trigger refuses them), its whole
+    transaction is rolled back (a database that refuses is then started afresh): nothing of
+    that run reads back, and the next run writes as usual."""
     folder = tmp_path / "cache"
     _put_groups(folder, {"a" * 32: b"first"})
     with contextlib.closing(sqlite3.connect(folder / DATABASE)) as db:
@@ -470,21 +404,7 @@ def test_a_pack_whose_rows_are_not_written_is_removed(tmp_path: Path) -> None:
             "CREATE TRIGGER refuse BEFORE INSERT ON groups BEGIN SELECT RAISE(ABORT, 'no'); END"
         )
         db.commit()
-    (first,) = _packs(folder)
     _put_groups(folder, {"b" * 32: b"second"})
-    assert [p for p in _packs(folder) if p != first] == []
-
-
-def test_a_packs_folder_that_cannot_be_made_only_skips_writing(
-    claims_dir: Path, tmp_path: Path
-) -> None:
-    cache_dir = tmp_path / "cache"
-    cache_dir.mkdir()
-    (cache_dir / cache_module.PACKS).write_text("not a folder", "utf-8")
-    expected = run("conflicts", "-f", "json", "--claims", str(claims_dir), "--no-cache")
-    for _ in range(2):
-        result = run(
-            "conflicts", "-f", "json", "--claims", str(claims_dir),
-            env={"KZHEALTH_CACHE_DIR": str(cache_dir)},
-        )  # fmt: skip
-        assert (result.exit_code, result.stdout) == (0, expected.stdout), explain(result)
+    assert "b" * 32 not in _held(folder, ["a" * 32, "b" * 32])
+    _put_groups(folder, {"c" * 32: b"third"})
+    assert _held(folder, ["c" * 32]) == {"c" * 32: b"third"}

@@ -21,7 +21,7 @@ import pytest
 
 from helpers import claim, report_json, resigned, run, write_dataset
 from kzhealth import index
-from kzhealth.cache import DATABASE, PACKS, Cache, body_checksum, group_checksum
+from kzhealth.cache import DATABASE, Cache, body_checksum, group_checksum
 from kzhealth.engine import ConflictKind, find_conflicts, group_key
 from kzhealth.index import load_index
 from kzhealth.loader import (
@@ -367,72 +367,49 @@ def _damage(cache_dir: Path, table: str, change: Callable[[bytes], bytes], *, si
         db.commit()
 
 
-Row = tuple[str, int, int, str]  # a group result's pack, start, size and header
+Result = tuple[str, bytes]  # a group result's header and body
 
 
-def _damage_groups(
-    cache_dir: Path,
-    pack: Callable[[Path], None] | None,
-    row: Callable[[Row], Row] | None,
-    *,
-    sign: bool,
-) -> None:
-    """Damage every pack file, then change every group result's row; ``sign`` gives each row
-    the checksum of what it then points to."""
-    packs = cache_dir / PACKS
-    for path in sorted(packs.iterdir()) if pack is not None else ():
-        pack(path)
+def _damage_groups(cache_dir: Path, change: Callable[[Result], Result], *, sign: bool) -> None:
+    """Change every group result's header and body; ``sign`` gives each the checksum of what
+    it then holds."""
     with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
-        for key, *fields in db.execute("SELECT key, pack, start, size, head FROM groups"):
-            old: Row = (fields[0], fields[1], fields[2], fields[3])
-            name, start, size, head = new = row(old) if row else old
-            db.execute(
-                "UPDATE groups SET pack = ?, start = ?, size = ?, head = ? WHERE key = ?",
-                (*new, key),
-            )
+        for key, old_head, old_body in db.execute("SELECT key, head, body FROM groups").fetchall():
+            head, body = change((old_head, bytes(old_body)))
+            db.execute("UPDATE groups SET head = ?, body = ? WHERE key = ?", (head, body, key))
             if sign:
-                held = (packs / name).read_bytes() if (packs / name).is_file() else b""
-                checksum = group_checksum(head, held[start : start + size])
+                checksum = group_checksum(head, body)
                 db.execute("UPDATE groups SET checksum = ? WHERE key = ?", (checksum, key))
         db.commit()
 
 
-def _flip_bytes(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    for at in range(0, len(data), 997):
-        data[at] ^= 1
-    path.write_bytes(bytes(data))
+def _flip(data: bytes) -> bytes:
+    flipped = bytearray(data)
+    for at in range(0, len(flipped), 997):
+        flipped[at] ^= 1
+    return bytes(flipped)
 
 
-GROUP_DAMAGE: dict[str, tuple[Callable[[Path], None] | None, Callable[[Row], Row] | None, bool]] = {
-    "pack_truncated": (
-        lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
-        None,
-        False,
-    ),
-    "pack_bytes_flipped": (_flip_bytes, None, False),
-    "pack_removed": (Path.unlink, None, False),
-    "row_head_garbage_signed": (None, lambda r: (r[0], r[1], r[2], "\xff\x00 garbage"), True),
-    "row_sizes_signed": (None, lambda r: (r[0], r[1], r[2], r[3].replace(" ", " 9", 1)), True),
-    "row_other_kind_signed": (
-        None,
-        lambda r: (r[0], r[1], r[2], r[3].replace("recycled", "recyclex")),
-        True,
-    ),
-    "row_longer_signed": (None, lambda r: (r[0], r[1], r[2] + 1, r[3]), True),
-    "row_from_the_packs_end_signed": (None, lambda r: (r[0], -r[2] - 1, r[2], r[3]), True),
-    "row_outside_its_folder_signed": (None, lambda r: (f"../{r[0]}", r[1], r[2], r[3]), True),
+GROUP_DAMAGE: dict[str, tuple[Callable[[Result], Result], bool]] = {
+    "body_truncated": (lambda r: (r[0], r[1][: len(r[1]) // 2]), False),
+    "body_bytes_flipped": (lambda r: (r[0], _flip(r[1])), False),
+    "body_emptied": (lambda r: (r[0], b""), False),
+    "head_garbage_signed": (lambda r: ("\xff\x00 garbage", r[1]), True),
+    "sizes_signed": (lambda r: (r[0].replace(" ", " 9", 1), r[1]), True),
+    "other_kind_signed": (lambda r: (r[0].replace("recycled", "recyclex"), r[1]), True),
+    "body_longer_signed": (lambda r: (r[0], r[1] + b" "), True),
+    "body_shorter_signed": (lambda r: (r[0], r[1][:-1]), True),
 }
 
 
 @pytest.mark.parametrize("damage", sorted(GROUP_DAMAGE))
 def test_damaged_group_results_are_never_trusted(folder: Path, tmp_path: Path, damage: str) -> None:
-    """Pack files cut short, changed or removed, and rows rewritten - checksum and all - into
+    """Group results cut short, changed or emptied, and rewritten - checksum and all - into
     something kzhealth never writes: those groups are compared again."""
     cache_dir = tmp_path / "cache"
     expected = same_as_from_scratch(folder, cache_dir)
-    pack, row, sign = GROUP_DAMAGE[damage]
-    _damage_groups(cache_dir, pack, row, sign=sign)
+    change, sign = GROUP_DAMAGE[damage]
+    _damage_groups(cache_dir, change, sign=sign)
     assert report(folder, cache_dir) == expected
     assert report(folder, cache_dir) == expected
     _value_in_many_files(folder)

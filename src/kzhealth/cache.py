@@ -8,7 +8,7 @@ Three tables:
   record), each keyed on the file's sha256: an unchanged file is neither parsed nor validated;
 - ``groups``: the conflicts of one group of comparable claims, rendered, keyed on a hash of the
   group's key and of each member's record and source details (``kzhealth.index``): a header
-  line, and where in which *pack file* the conflicts' JSON lies (below). A group compared again
+  line, and the conflicts' JSON back to back. A group compared again
   after an edit takes its other members' records from their files' entries, and keeps them as
   an entry of its own (keyed on the group's key) for the next edit;
 - ``snapshots``: one per claims folder, every file's index and stamp and every group's members
@@ -28,30 +28,21 @@ execute code from a tampered cache), in C both ways, and faster than JSON for a 
 which a run with an empty cache packs once per claim.
 An index is plain text (its fields are slugs and hex digits); headers are JSON.
 
-Pack files (in ``PACKS`` beside the database): each run that compares groups writes their
-results' bodies back to back into a new pack, inside the transaction that adds their rows, and a
-pack is never changed afterwards, only removed. A run maps the packs it reads, so that the report
-is written from them without copying (fetching them through SQLite copies them twice into
-fresh memory). Runs that write remove the packs no row points to, drop rows whose
-pack is gone, and copy packs together when there are many or they hold much that no row points to
-(``_tidy_packs``).
-
 Safety: a write is one transaction (atomic against a crash of kzhealth; the database is not
 synced to disk, so a power cut may corrupt it - then it is discarded like any damaged one). An
-entry's key is a hash of kzhealth's version, the format, the kind of file and the
-file's sha256; its header repeats those and the sha256 of its body. Anything that does not match -
-a truncated, corrupted or hand-edited entry, one from another version, a database that is not a
-database - is ignored and computed again, never an error and never wrong data. Snapshots carry
-a checksum of their body too (XXH3 and length: ``body_checksum``), group results one of their
-header and body (``group_checksum``), whose length and place in its pack are in its row. A
-database that cannot be opened is moved aside and started afresh; a cache that cannot be
-written is skipped. The database keeps ``max(1000, 4 x files)`` entries and ``max(1000, 4 x
-groups)`` group results of the run that writes, plus whatever else was used in the last week
-(another dataset's), never more than a million of each (and 16 snapshots); the least recently
-used go first. A read marks an item used only when its mark is an hour old, so a run that
-changes nothing writes nothing.
-Databases of other formats (other versions), and their packs, are removed when this format's is
-created.
+entry's key is a hash of kzhealth's version, the format, the kind of file and the file's sha256;
+its header repeats those and the sha256 of its body. Anything that does not match - a truncated,
+corrupted or hand-edited entry, one from another version, a database that is not a database - is
+ignored and computed again, never an error and never wrong data. Snapshots carry a checksum of
+their body too (XXH3 and length: ``body_checksum``), group results one of their header and body
+(``group_checksum``). A database that cannot be opened is moved aside and started afresh; a
+cache that cannot be written is skipped. The database keeps ``max(1000, 4 x files)`` entries and
+``max(1000, 4 x groups)`` group results of the run that writes, plus whatever else was used in
+the last week (another dataset's), never more than a million of each (and 16 snapshots); the
+least recently used go first. A read marks an item used only when its mark is an hour old, so a
+run that changes nothing writes nothing.
+Databases of other formats (other versions), and the pack files older formats kept their group
+results in, are removed when this format's is created.
 """
 
 from __future__ import annotations
@@ -59,9 +50,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import mmap
 import os
-import re
 import shutil
 import sqlite3
 import time
@@ -72,14 +61,9 @@ from typing import Any
 from xxhash import xxh3_64_hexdigest, xxh3_64_intdigest
 
 from kzhealth import __version__
-from kzhealth.output import write_chunks
 
 FORMAT = 13
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
-PACKS = f"kzhealth-cache-v{FORMAT}.packs"  # the folder of group results' pack files
-PACK_NAME = re.compile(r"[0-9a-f]{16}\.pack")
-MAX_PACKS = 16  # more, and a writing run merges every pack but the largest into one
-PACK_SLACK = 64 << 20  # bytes no row points to, beyond the rows' own, before packs are rewritten
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
 BUSY_TIMEOUT = 5.0  # seconds to wait for another run's write before giving up on writing
@@ -94,17 +78,13 @@ SALT = f"kzhealth {__version__} cache format {FORMAT}\n".encode()
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY,"
     " header TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY, pack TEXT NOT NULL,"
-    " start INTEGER NOT NULL, size INTEGER NOT NULL, head TEXT NOT NULL,"
-    " checksum INTEGER NOT NULL, used REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS groups (key TEXT PRIMARY KEY, head TEXT NOT NULL,"
+    " body BLOB NOT NULL, checksum INTEGER NOT NULL, used REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS snapshots (key TEXT PRIMARY KEY,"
     " checksum TEXT NOT NULL, body BLOB NOT NULL, used REAL NOT NULL)",
-    # What each pack holds for its rows, which every run that writes sums (_tidy_packs): from
-    # the index rather than from every row of the table.
-    "CREATE INDEX IF NOT EXISTS groups_by_pack ON groups (pack, size)",
 )
 SNAPSHOTS_KEPT = 16  # claims folders whose snapshot is kept beyond a week unused
-Stored = tuple[str, memoryview]  # a group result: its header line, and its body in its pack
+Stored = tuple[str, memoryview]  # a group result: its header line, and its body
 
 
 def default_cache_dir() -> Path:
@@ -147,7 +127,7 @@ def body_checksum(body: bytes) -> str:
 def group_checksum(head: str, body: bytes | memoryview) -> int:
     """The checksum of a group result, its header and its conflicts' JSON: an XXH3 of the body
     seeded with the header's, as ``body_checksum``, less its lowest bit (an SQLite integer is
-    signed); a body's length is in its row (a pack cut short gives a shorter one)."""
+    signed)."""
     return xxh3_64_intdigest(body, xxh3_64_intdigest(head.encode())) >> 1
 
 
@@ -195,7 +175,6 @@ class Cache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / DATABASE
-        self.packs = folder / PACKS
         self.hits = 0
         self.misses = 0
         self.written = 0  # file entries
@@ -206,7 +185,6 @@ class Cache:
         self._pending: dict[str, tuple[str, bytes]] = {}  # entries by key: header, body
         self._touched: dict[str, list[str]] = {"entries": [], "groups": [], "snapshots": []}
         self._groups: dict[str, tuple[str, bytes]] = {}  # head, body
-        self._maps: dict[object, memoryview | None] = {}  # pack files mapped, by their rows' name
         self._snapshots: dict[str, bytes] = {}
         self._counts: dict[str, int] = {}  # rows per table, when it was first asked
         self._now = time.time()
@@ -255,8 +233,7 @@ class Cache:
                 with contextlib.suppress(OSError):
                     path.unlink()
         for path in self.folder.glob("kzhealth-cache-v*.packs"):
-            if path.name != PACKS:
-                shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(path, ignore_errors=True)
 
     def get(self, kind: str, digest: str) -> Any | None:
         """The payload stored for this file content, or None (missing or not trustworthy)."""
@@ -342,42 +319,21 @@ class Cache:
         self._groups[key] = (head, body)
 
     def get_groups(self, keys: list[str]) -> dict[str, Stored]:
-        """Stored group results whose checksum holds, as (header, body): the body a view of its
-        pack file, mapped, never copied. The rest must be computed again."""
+        """Stored group results whose checksum holds, as (header, body). The rest must be
+        computed again."""
         found: dict[str, Stored] = {}
-        columns = "pack, start, size, head, checksum, used"
-        for key, pack, start, size, head, checksum, used in self._select(columns, "groups", keys):
-            body = self._body(pack, start, size)
+        for key, head, body, checksum, used in self._select(
+            "head, body, checksum, used", "groups", keys
+        ):
             if (
-                body is not None
-                and isinstance(head, str)
+                isinstance(head, str)
+                and isinstance(body, bytes)
                 and group_checksum(head, body) == checksum
             ):
-                found[key] = (head, body)
+                found[key] = (head, memoryview(body))
                 if self._stale(used):
                     self._touched["groups"].append(key)
         return found
-
-    def _body(self, pack: object, start: object, size: object) -> memoryview | None:
-        """A group result's body: what its pack file holds where its row says it lies (shorter
-        than the row says if the file is, and then not what its checksum is of)."""
-        if not (isinstance(start, int) and isinstance(size, int) and min(start, size) >= 0):
-            return None
-        if size == 0:  # a group without conflicts: its pack may hold nothing to map
-            return memoryview(b"")
-        view = self._pack(pack)
-        return view[start : start + size] if view is not None else None  # short past the end
-
-    def _pack(self, name: object) -> memoryview | None:
-        """A pack file, mapped (read-only); None when it is not one (gone, empty, a name that is
-        not a pack's). kzhealth never changes a pack once written: it only removes it."""
-        if name in self._maps:  # the name is checked once, not for each of 18,000 rows
-            return self._maps[name]
-        self._maps[name] = None
-        if isinstance(name, str) and PACK_NAME.fullmatch(name):
-            with contextlib.suppress(OSError, ValueError), (self.packs / name).open("rb") as f:
-                self._maps[name] = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
-        return self._maps[name]
 
     def get_snapshot(self, key: str) -> bytes | None:
         """The snapshot stored for a claims folder (see kzhealth.index), if its checksum
@@ -415,20 +371,19 @@ class Cache:
         if db is None:
             return
         now = self._now
-        written: list[Path] = []  # pack files this run wrote: removed unless it commits
-        unused: list[Path] = []  # pack files no row points to once it commits
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?)",
                 [(key, header, body, now) for key, (header, body) in self._pending.items()],
             )
-            if self._groups:
-                results = [
+            db.executemany(
+                "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)",
+                [
                     (key, head, body, group_checksum(head, body), now)
                     for key, (head, body) in self._groups.items()
-                ]
-                self._write_pack(db, results, written)
+                ],
+            )
             db.executemany(
                 "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)",
                 [(key, body_checksum(body), body, now) for key, body in self._snapshots.items()],
@@ -440,13 +395,11 @@ class Cache:
                 )
             if any(queued):
                 self._prune(db, files_in_use, groups_in_use)
-                unused = self._tidy_packs(db, written)
             db.execute("COMMIT")
             self.written += len(self._pending)
             self.groups_written += len(self._groups)
             self.snapshots_written += len(self._snapshots)
         except (sqlite3.DatabaseError, OSError) as exc:
-            unused = written
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(
@@ -454,69 +407,12 @@ class Cache:
             ):  # corrupt, not merely busy
                 self._close_db()
                 self._discard()
-        for path in unused:
-            with contextlib.suppress(OSError):
-                path.unlink()
         self._pending.clear()
         for keys in self._touched.values():
             keys.clear()
         self._groups.clear()
         self._snapshots.clear()
         self._close_db()
-
-    def _write_pack(
-        self, db: sqlite3.Connection, results: list[tuple[Any, ...]], written: list[Path]
-    ) -> None:
-        """Group results (key, header, body, checksum, last used), written back to back into a
-        new pack file (named at random, never written again), and a row for each: where its
-        body lies, its header, its checksum (as it was: a body damaged before it is copied
-        stays damaged) and when it was last used."""
-        self.packs.mkdir(exist_ok=True)
-        name = f"{os.urandom(8).hex()}.pack"
-        path = self.packs / name
-        rows = []
-        at = 0
-        with path.open("xb") as stream:
-            written.append(path)
-            for key, head, body, checksum, used in results:
-                rows.append((key, name, at, len(body), head, checksum, used))
-                at += len(body)
-            write_chunks(stream.fileno(), [body for _, _, body, _, _ in results])
-        db.executemany("INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-
-    def _tidy_packs(self, db: sqlite3.Connection, written: list[Path]) -> list[Path]:
-        """Rows whose pack is gone are dropped, and the pack files no row points to (pruned, or
-        left by a run that was killed) returned, to be removed once this transaction commits.
-        Beyond ``MAX_PACKS`` packs (each run that compares groups writes one), every pack but
-        the largest is copied into a new one; beyond ``PACK_SLACK`` bytes that no row points
-        to, every pack is. Only runs that write do this, holding the database's write lock."""
-        try:
-            held = {p.name: p.stat().st_size for p in self.packs.iterdir()}
-        except OSError:
-            return []
-        held = {name: size for name, size in held.items() if PACK_NAME.fullmatch(name)}
-        pointed = dict(db.execute("SELECT pack, sum(size) FROM groups GROUP BY pack").fetchall())
-        gone = [name for name in pointed if name not in held]
-        if gone:
-            marks = ",".join("?" * len(gone))
-            db.execute(f"DELETE FROM groups WHERE pack IN ({marks})", gone)  # noqa: S608
-        live = {name: size for name, size in held.items() if name in pointed}
-        unused = [self.packs / name for name in held if name not in live]
-        whole = sum(live.values()) > 2 * sum(pointed[name] for name in live) + PACK_SLACK
-        if not whole and len(live) <= MAX_PACKS:
-            return unused
-        largest = max(live, key=live.__getitem__)
-        moved = [name for name in live if whole or name != largest]
-        marks = ",".join("?" * len(moved))
-        query = "SELECT key, pack, start, size, head, checksum, used FROM groups WHERE pack IN"
-        results = []
-        rows = db.execute(f"{query} ({marks})", moved).fetchall()
-        for key, pack, start, size, head, checksum, used in rows:
-            body = self._body(pack, start, size)
-            if body is not None:  # else its row points to a pack removed below: dropped next time
-                results.append((key, head, body, checksum, used))
-        self._write_pack(db, results, written)
-        return unused + [self.packs / name for name in moved]
 
     def _prune(self, db: sqlite3.Connection, files_in_use: int, groups_in_use: int) -> None:
         """Beyond its bound, a table loses what was least recently used - but never what was
@@ -558,7 +454,6 @@ class Cache:
         held = self.count()
         self._close_db()
         self._discard()
-        shutil.rmtree(self.packs, ignore_errors=True)
         if self.folder.is_dir():
             self._remove_other_formats()
         return held

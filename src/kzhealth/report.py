@@ -10,9 +10,8 @@ report is then the conflicts of every group in the engine's order, byte for byte
 ``render.jsonfmt.conflicts`` writes for the whole dataset.
 
 A stored group result is a header line, ``severity kind first-claim-id bytes`` per conflict
-joined by ``;``, and a body, each conflict's JSON back to back (in a pack file the run maps:
-``kzhealth.cache``): a warm run decodes no conflict, it only puts them in order, and writes
-them from the mapped file.
+joined by ``;``, and a body, each conflict's JSON back to back (``kzhealth.cache``): a warm run
+decodes no conflict for JSON, it only puts them in order and writes them.
 
 Every format renders the same ``Report``: JSON writes its conflicts' JSON as it is, the other
 formats decode each conflict as they print it.
