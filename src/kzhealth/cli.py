@@ -378,15 +378,9 @@ def schema(
     """Print the JSON Schema of a claims-folder file (for editors that validate YAML)."""
     import json  # noqa: PLC0415
 
-    from kzhealth import schema as models  # noqa: PLC0415 - pydantic only for this command
+    from kzhealth.schema import file_schema  # noqa: PLC0415 - pydantic only for this command
 
-    files: dict[SchemaKind, type[models.Record]] = {
-        SchemaKind.SOURCES: models.SourcesFile,
-        SchemaKind.METRICS: models.MetricsFile,
-        SchemaKind.CLAIMS: models.ClaimsFile,
-    }
-    model = files[kind]
-    typer.echo(json.dumps(model.model_json_schema(mode="validation"), indent=2))
+    typer.echo(json.dumps(file_schema(kind.value), indent=2, ensure_ascii=False))
 
 
 cache_app = typer.Typer(

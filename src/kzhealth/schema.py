@@ -36,9 +36,9 @@ from kzhealth.model import (
     Status,
     Topic,
 )
-from kzhealth.periods import Period, parse_period
+from kzhealth.periods import MAX_YEAR, MIN_YEAR, Period, parse_period
 from kzhealth.ranges import Qualifier, parse_value
-from kzhealth.units import Family, get_unit
+from kzhealth.units import UNITS, Family, get_unit
 
 SLUG = r"^[a-z0-9][a-z0-9._-]*$"
 SUBJECT = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
@@ -52,13 +52,46 @@ def _period(value: Any) -> Period:
     return parse_period(value)
 
 
+_POINT = r"[0-9]{4}(-([0-9]{2}(-[0-9]{2})?|Q[1-4]|H[12]))?"
+PERIOD = rf"^(unstated|(\.\./)?{_POINT}|{_POINT}/{_POINT})$"
+_NUMBER = r"[+-]?[0-9]+(_[0-9]+)*(\.[0-9]+)?"
+VALUE = rf"^{_NUMBER}(\.\.{_NUMBER})?$"
+
+# In a YAML file a year or a number may be written bare (an integer or a number to YAML, and so
+# to an editor's schema validator) or quoted; the loader reads either as the text written.
 PeriodField = Annotated[
     Period,
     PlainValidator(_period),
     PlainSerializer(lambda p: p.text, return_type=str),
-    WithJsonSchema({"type": "string", "description": "YYYY[-MM[-DD]] | YYYY-Qn | YYYY-Hn | A/B"}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": PERIOD},
+                {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR},
+            ],
+            "description": "YYYY, YYYY-MM, YYYY-MM-DD, YYYY-Q1..4, YYYY-H1/H2, START/END, "
+            "../END (as of END) or unstated",
+        }
+    ),
 ]
 Text = Annotated[str, Field(min_length=1)]
+Figure = Annotated[
+    str,
+    Field(min_length=1),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]},
+    ),
+]
+Value = Annotated[
+    str,
+    Field(min_length=1),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "pattern": VALUE}, {"type": "number"}],
+            "description": "The figure as a plain number (-20.2, 10500), or a range (10..13)",
+        }
+    ),
+]
 Slug = Annotated[str, Field(pattern=SLUG, max_length=120)]
 
 
@@ -121,7 +154,7 @@ class MetricIn(Record):
 class IgnoredIn(Record):
     """A figure in the source text that carries no claim, and why."""
 
-    figure: Text
+    figure: Figure
     context: Text | None = None
     reason: Text
 
@@ -136,13 +169,13 @@ class ClaimIn(Record):
     source: Slug
     metric: Slug
     measure: Measure
-    figure: Text
-    value: Text
-    unit: Text
+    figure: Figure
+    value: Value
+    unit: Annotated[str, Field(min_length=1, json_schema_extra={"enum": sorted(UNITS)})]
     qualifier: Qualifier = Qualifier.EXACT
     period: PeriodField
     baseline: PeriodField | None = None
-    subject: str
+    subject: Annotated[str, Field(json_schema_extra={"pattern": SUBJECT})]
     scope: Slug = "national"
     status: Status = Status.REPORTED
     rank: Rank = Rank.NORMAL
@@ -235,3 +268,87 @@ class ClaimsFile(Record):
     source: Slug
     claims: list[ClaimIn] = []
     ignored: list[IgnoredIn] = []
+
+
+# What each value of an enumerated field means, shown by editors beside the value.
+MEANINGS: dict[str, dict[str, str]] = {
+    "Measure": {
+        "level": "a level in the metric's unit (a stock, a rate, an amount)",
+        "count": "a number of things",
+        "share": "a percentage of a whole",
+        "change_pct": "a change in percent (negative for a fall)",
+        "change_pp": "a change in percentage points",
+        "change_abs": "a change in the metric's unit",
+        "multiple": "so many times as much ('doubled' is 2)",
+        "fold_reduction": "so many times less ('halved' is 2)",
+    },
+    "Qualifier": {
+        "exact": "the figure as rounded (20.2 is 20.15 to 20.25)",
+        "about": "at least 5% either side",
+        "nearly": "just below: within 10% under the figure",
+        "more_than": "above the figure",
+        "at_least": "the figure or above",
+        "up_to": "from zero to the figure",
+        "less_than": "from zero to just below the figure",
+    },
+    "Status": {
+        "reported": "what happened, as reported",
+        "estimate": "an estimate of what happened",
+        "provisional": "reported, to be revised",
+        "target": "a plan: compared only with other targets and forecasts",
+        "forecast": "a forecast: compared only with other targets and forecasts",
+    },
+    "Rank": {
+        "preferred": "the figure to use where claims agree",
+        "normal": "the default",
+        "deprecated": "kept visible, never compared (say why in reason)",
+    },
+    "PeriodBasis": {
+        "stated": "the text names the period",
+        "inferred": "the curator read the period from the date or context",
+    },
+    "MetricKind": {
+        "level": "a stock or rate observed at a time",
+        "flow": "counted over a period: a part holds no more than the whole",
+        "running_total": "a flow added up since a start: it never falls",
+    },
+    "Family": {
+        "percent": "percent",
+        "count": "count, thousand, million, billion",
+        "currency": "USD, KZT and their multiples",
+        "rate": "per 1,000 live births and other rates",
+        "duration": "years, days, working days",
+    },
+    "SourceKind": {
+        "news": "a news article",
+        "government": "a government release or page",
+        "international_organisation": "WHO, the World Bank, the UN and the like",
+        "press_release": "a press release",
+        "other": "anything else",
+    },
+}
+
+SCHEMA_FILES: dict[str, type[Record]] = {
+    "sources": SourcesFile,
+    "metrics": MetricsFile,
+    "claims": ClaimsFile,
+}
+
+
+def file_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a claims folder's file as curators write it: the
+    loader's own models, with numbers allowed where YAML reads a bare figure or year as one, a
+    claims file's source stated once at its top, and every enumerated value explained."""
+    model = SCHEMA_FILES[kind]
+    found = model.model_json_schema(mode="validation")
+    definitions = found.get("$defs", {})
+    claim = definitions.get("ClaimIn")
+    if claim is not None:  # the file states the source once, at its top (see the loader)
+        claim["properties"].pop("source", None)
+        claim["required"] = [name for name in claim["required"] if name != "source"]
+    for name, definition in definitions.items():
+        meanings = MEANINGS.get(name)
+        if meanings is not None and "enum" in definition:
+            definition["enumDescriptions"] = [meanings[v] for v in definition["enum"]]
+            definition["markdownEnumDescriptions"] = definition["enumDescriptions"]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **found}
