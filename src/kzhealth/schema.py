@@ -351,4 +351,20 @@ def file_schema(kind: str) -> dict[str, Any]:
         if meanings is not None and "enum" in definition:
             definition["enumDescriptions"] = [meanings[v] for v in definition["enum"]]
             definition["markdownEnumDescriptions"] = definition["enumDescriptions"]
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **found}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **_plain_refs(found)}
+
+
+def _plain_refs(node: Any) -> Any:
+    """``{"allOf": [{"$ref": X}], ...}``, as older pydantic writes a reference with a default
+    beside it, as ``{"$ref": X, ...}``, as newer pydantic and draft 2020-12 write it: the same
+    schema whichever pydantic made it."""
+    if isinstance(node, list):
+        return [_plain_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _plain_refs(value) for key, value in node.items()}
+    wrapped = out.get("allOf")
+    if isinstance(wrapped, list) and len(wrapped) == 1 and set(wrapped[0]) == {"$ref"}:
+        del out["allOf"]
+        out = {"$ref": wrapped[0]["$ref"], **out}
+    return out
