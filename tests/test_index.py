@@ -27,6 +27,7 @@ from kzhealth.index import load_index
 from kzhealth.loader import (
     Dataset,
     check_folder,
+    claim_files,
     claim_key_text,
     key_text,
     load_dataset,
@@ -378,7 +379,7 @@ def _damage_groups(cache_dir: Path, change: Callable[[Result], Result], *, sign:
             head, body = change((old_head, bytes(old_body)))
             db.execute("UPDATE groups SET head = ?, body = ? WHERE key = ?", (head, body, key))
             if sign:
-                checksum = group_checksum(head, body)
+                checksum = group_checksum(key, head, body)
                 db.execute("UPDATE groups SET checksum = ? WHERE key = ?", (checksum, key))
         db.commit()
 
@@ -721,3 +722,31 @@ def test_a_groups_key_decides_the_group_filters(folder: Path) -> None:
         assert kept > 0, chosen
     assert not ClaimFilter(source="src-00001").by_group
     assert not ClaimFilter(search="KZ").by_group
+
+
+def test_group_results_swapped_between_rows_are_never_trusted(folder: Path, tmp_path: Path) -> None:
+    """Each group's stored result moved to another group's row, checksum and all: another
+    metric's conflicts must not appear under a --metric filter, nor anywhere."""
+    cache_dir = tmp_path / "cache"
+    expected = same_as_from_scratch(folder, cache_dir)
+    filtered = same_as_from_scratch(folder, cache_dir, "--metric", "metric_o")
+    with contextlib.closing(sqlite3.connect(cache_dir / DATABASE)) as db:
+        rows = db.execute("SELECT key, head, body, checksum FROM groups ORDER BY key").fetchall()
+        moved = [
+            (*rest, key) for (key, *_), (_, *rest) in zip(rows, rows[1:] + rows[:1], strict=True)
+        ]
+        db.executemany("UPDATE groups SET head = ?, body = ?, checksum = ? WHERE key = ?", moved)
+        db.commit()
+    assert report(folder, cache_dir, "--metric", "metric_o") == filtered
+    assert report(folder, cache_dir) == expected
+
+
+def test_claims_files_in_any_case_are_read(folder: Path) -> None:
+    """claims/foo.YAML is a claims file like foo.yaml."""
+    path = claims_files(folder)[0]
+    path.rename(path.with_suffix(".YAML"))
+    assert [p.name for p in claim_files(folder)] == sorted(
+        p.name for p in folder.iterdir() if p.name not in ("sources.yaml", "metrics.yaml")
+    )
+    assert {c.source for c in load_dataset(folder).claims} >= {path.stem}
+    assert same_as_from_scratch(folder, folder.parent / "cache")[0] == 0

@@ -62,7 +62,7 @@ from xxhash import xxh3_64_hexdigest, xxh3_64_intdigest
 
 from kzhealth import __version__
 
-FORMAT = 13
+FORMAT = 14
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
@@ -124,11 +124,12 @@ def body_checksum(body: bytes) -> str:
     return f"xxh3 {xxh3_64_hexdigest(body)} {len(body)}"
 
 
-def group_checksum(head: str, body: bytes | memoryview) -> int:
-    """The checksum of a group result, its header and its conflicts' JSON: an XXH3 of the body
-    seeded with the header's, as ``body_checksum``, less its lowest bit (an SQLite integer is
-    signed)."""
-    return xxh3_64_intdigest(body, xxh3_64_intdigest(head.encode())) >> 1
+def group_checksum(key: str, head: str, body: bytes | memoryview) -> int:
+    """The checksum of a group result - the key it is stored under, its header and its
+    conflicts' JSON: an XXH3 of the body seeded with the key's and header's, as
+    ``body_checksum``, less its lowest bit (an SQLite integer is signed). The key is in it, so
+    a result moved to another group's row is not trusted."""
+    return xxh3_64_intdigest(body, xxh3_64_intdigest(f"{key}\n{head}".encode())) >> 1
 
 
 KEY_SIZE = 32  # hex digits of a content key: 128 bits, ample for a cache's few million items
@@ -328,7 +329,7 @@ class Cache:
             if (
                 isinstance(head, str)
                 and isinstance(body, bytes)
-                and group_checksum(head, body) == checksum
+                and group_checksum(key, head, body) == checksum
             ):
                 found[key] = (head, memoryview(body))
                 if self._stale(used):
@@ -380,7 +381,7 @@ class Cache:
             db.executemany(
                 "INSERT OR REPLACE INTO groups VALUES (?, ?, ?, ?, ?)",
                 [
-                    (key, head, body, group_checksum(head, body), now)
+                    (key, head, body, group_checksum(key, head, body), now)
                     for key, (head, body) in self._groups.items()
                 ],
             )

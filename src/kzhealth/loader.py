@@ -351,13 +351,14 @@ _GOAL = {status: "1" if status.is_goal else "0" for status in Status}
 
 
 def claim_files(root: Path) -> list[Path]:
-    """Every claims file in the folder, by name: all YAML files but sources.yaml and
-    metrics.yaml."""
+    """Every claims file in the folder, by name: all YAML files (.yaml or .yml, in any case:
+    claims/foo.YAML too) but sources.yaml and metrics.yaml."""
     with os.scandir(root) as entries:
         names = sorted(
             e.name
             for e in entries
-            if e.name.endswith((".yaml", ".yml")) and e.name not in (SOURCES_FILE, METRICS_FILE)
+            if e.name.lower().endswith((".yaml", ".yml"))
+            and e.name not in (SOURCES_FILE, METRICS_FILE)
         )
     return [root / name for name in names]
 
