@@ -454,3 +454,31 @@ def test_markdown_carries_no_live_html_links_or_images(tmp_path: Path) -> None:
     for live in ("<img", "<script", "<a ", "<strong>"):
         assert live not in html, live
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+@pytest.mark.parametrize(
+    "char",
+    ["\u200b", "\u200d", "\u200f", "\u061c", "\u2060", "\u2064", "\ufeff", "\U000e0041"],
+    ids=["ZWSP", "ZWJ", "RLM", "ALM", "WJ", "invisible-plus", "BOM-inside", "tag-A"],
+)
+def test_invisible_characters_in_text_are_refused(claims_dir: Path, char: str) -> None:
+    """Zero-width and other invisible characters make a text show other than it is (38 zero-
+    width spaces and one letter pass the 40-character limit of `short`): refused, located."""
+    text = (claims_dir / "alpha.yaml").read_text("utf-8")
+    text = text.replace(
+        "quote: Infant mortality dropped by 20.2%.", f"quote: Infant{char} mortality"
+    )
+    (claims_dir / "alpha.yaml").write_text(text, "utf-8")
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert f"alpha.yaml:11:12: claims.0.quote: invisible character U+{ord(char):04X}" in stderr
+
+
+def test_a_short_name_of_invisible_characters_is_refused(claims_dir: Path) -> None:
+    text = (claims_dir / "sources.yaml").read_text("utf-8")
+    assert "short: Alpha" in text
+    (claims_dir / "sources.yaml").write_text(
+        text.replace("short: Alpha", "short: " + "\u200b" * 38 + "A"), "utf-8"
+    )
+    code, stderr = located(claims_dir)
+    assert code == 2 and "invisible character U+200B" in stderr

@@ -110,8 +110,21 @@ CLAIM_COLUMNS = [
 
 _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0)) if c not in (0x0A,)}
 _CONTROL.update(
-    {c: f"\\u{c:04x}" for c in (0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+    {
+        c: f"\\u{c:04x}"
+        for c in (
+            0x061C,
+            0x2028,
+            0x2029,
+            0xFEFF,
+            *range(0x200B, 0x2010),
+            *range(0x202A, 0x202F),
+            *range(0x2060, 0x2065),
+            *range(0x2066, 0x206A),
+        )
+    }
 )
+_CONTROL.update({c: f"\\U{c:08x}" for c in range(0xE0000, 0xE0080)})
 
 
 def visible(text: str) -> str:

@@ -37,7 +37,14 @@ _TAG = "tag:yaml.org,2002:"
 _TEXT_TAGS = frozenset({"!", *(f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "timestamp"))})
 _NULL_TAG = f"{_TAG}null"
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u2060-\u2064\ufeff\U000e0000-\U000e007f]")
+# Control characters, bidi overrides and invisible characters (zero-width spaces and joiners,
+# the Arabic letter mark, word joiners, a byte-order mark inside text, the tag block): each can
+# make text show other than it is, or pass a length limit as one letter.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
 
 Path_ = tuple[str | int, ...]
 Mark = tuple[int, int]  # 1-based line, column
@@ -344,7 +351,8 @@ class _Builder:
         bad = _CONTROL.search(text)
         if bad:
             code = f"U+{ord(bad.group()):04X}"
-            self.problem(mark, path, f"control character {code} is not allowed in text")
+            what = "invisible" if _INVISIBLE.match(bad.group()) else "control"
+            self.problem(mark, path, f"{what} character {code} is not allowed in text")
             return None
         return text
 
