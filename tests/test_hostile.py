@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import claim, explain, run, source, write_dataset
+from helpers import claim, explain, metric, run, source, write_dataset
 from kzhealth import files, yamlsource
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
@@ -482,3 +482,35 @@ def test_a_short_name_of_invisible_characters_is_refused(claims_dir: Path) -> No
     )
     code, stderr = located(claims_dir)
     assert code == 2 and "invisible character U+200B" in stderr
+
+
+@pytest.mark.parametrize("value", ["\u0663", "\uff13", "1__0", "1_", "5.", "0x10", "1e3"])
+def test_numbers_are_ascii_digits_only(tmp_path: Path, value: str) -> None:
+    """Arabic-Indic or full-width digits, doubled or trailing underscores: refused, located."""
+    item = claim("odd", measure="count", figure="3", value=value, unit="count",
+                 metric="medical_graduates")  # fmt: skip
+    root = write_dataset(
+        tmp_path / "claims", {"src-a": [item]}, metrics=[metric("medical_graduates", "count")]
+    )
+    code, stderr = located(root)
+    assert code == 2
+    assert "src-a.yaml:" in stderr and "value:" in stderr and "is not" in stderr
+
+
+@pytest.mark.parametrize(
+    ("written", "spelled"),
+    [("+5", "5"), (".5", "0.5"), ("00005", "5"), ("-0", "0"), ("10_500", "10500"),
+     ("20.20", "20.20"), ("-020.5", "-20.5"), ("+1..+3", "1..3")],
+)  # fmt: skip
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_value_has_one_spelling_in_every_output(
+    tmp_path: Path, written: str, spelled: str, fmt: str
+) -> None:
+    item = claim("odd", figure="5%", value=written, quote="It rose by 5%.")
+    root = write_dataset(tmp_path / "claims", {"src-a": [item]})
+    result = run("list", "--claims", str(root), "-f", fmt)
+    assert result.exit_code == 0, explain(result)
+    if fmt == "json":
+        assert json.loads(result.stdout)["claims"][0]["value"] == spelled
+    else:
+        assert next(csv.DictReader(io.StringIO(result.stdout)))["value"] == spelled

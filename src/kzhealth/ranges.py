@@ -13,6 +13,7 @@ Rules (also in the README):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -94,10 +95,18 @@ def fmt(value: Decimal) -> str:
     return "0" if text == "-0" else text
 
 
+# ASCII digits only (Decimal would read Arabic-Indic or full-width ones too), an underscore
+# only between two digits (as Python reads 10_500), an optional sign, decimals after a point.
+NUMBER = re.compile(r"[+-]?(?:[0-9](?:_?[0-9])*)?(?:\.[0-9](?:_?[0-9])*)?")
+
+
 def parse_number(text: str) -> Decimal:
     """A finite decimal as a curator writes it: ``20.2``, ``-20.2``, ``10500``, ``10_500``."""
-    clean = text.strip().replace("_", "")
-    if not clean or len(clean) > MAX_DIGITS or clean.lower().lstrip("+-") in {"inf", "nan"}:
+    clean = text.strip()
+    if not NUMBER.fullmatch(clean) or not any(c.isdigit() for c in clean):
+        raise ValueError(f"{text!r} is not a number (ASCII digits, as 20.2, -20.2 or 10_500)")
+    clean = clean.replace("_", "")
+    if len(clean) > MAX_DIGITS:
         raise ValueError(f"{text!r} is not a number")
     try:
         number = Decimal(clean)
@@ -106,6 +115,26 @@ def parse_number(text: str) -> Decimal:
     if not number.is_finite() or "e" in clean.lower():
         raise ValueError(f"{text!r} is not a plain finite number (write it out, no exponent)")
     return number
+
+
+def canonical_number(text: str) -> str:
+    """A number in its one spelling: no plus sign, underscore or leading zero, a zero before a
+    point, no minus before zero; the decimals as written (20.20 keeps its second, which says how
+    it was rounded)."""
+    clean = text.strip().replace("_", "")
+    negative = clean.startswith("-")
+    whole, _, decimals = clean.lstrip("+-").partition(".")
+    whole = whole.lstrip("0") or "0"
+    spelled = f"{whole}.{decimals}" if decimals else whole
+    return f"-{spelled}" if negative and parse_number(text) != 0 else spelled
+
+
+def canonical_value(text: str) -> str:
+    """A value or a written range ``lo..hi`` in its one spelling (``canonical_number``)."""
+    if ".." in text:
+        left, _, right = text.partition("..")
+        return f"{canonical_number(left)}..{canonical_number(right)}"
+    return canonical_number(text)
 
 
 def parse_value(text: str) -> tuple[Decimal, Decimal]:

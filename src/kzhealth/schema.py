@@ -37,7 +37,7 @@ from kzhealth.model import (
     Topic,
 )
 from kzhealth.periods import MAX_YEAR, MIN_YEAR, Period, parse_period
-from kzhealth.ranges import Qualifier, parse_value
+from kzhealth.ranges import Qualifier, canonical_value, parse_value
 from kzhealth.units import UNITS, Family, get_unit
 
 SLUG = r"^[a-z0-9][a-z0-9._-]*$"
@@ -54,7 +54,7 @@ def _period(value: Any) -> Period:
 
 _POINT = r"[0-9]{4}(-([0-9]{2}(-[0-9]{2})?|Q[1-4]|H[12]))?"
 PERIOD = rf"^(unstated|(\.\./)?{_POINT}|{_POINT}/{_POINT})$"
-_NUMBER = r"[+-]?[0-9]+(_[0-9]+)*(\.[0-9]+)?"
+_NUMBER = r"[+-]?([0-9](_?[0-9])*)?(\.[0-9](_?[0-9])*)?"
 VALUE = rf"^{_NUMBER}(\.\.{_NUMBER})?$"
 
 # In a YAML file a year or a number may be written bare (an integer or a number to YAML, and so
@@ -198,6 +198,7 @@ class ClaimIn(Record):
     @classmethod
     def _value(cls, value: str, info: ValidationInfo) -> str:
         lo, hi = parse_value(value)
+        value = canonical_value(value)
         measure = info.data.get("measure")
         if measure in (Measure.LEVEL, Measure.COUNT, Measure.SHARE) and lo < 0:
             raise ValueError(f"a {measure.value} cannot be negative; changes use change_pct")
