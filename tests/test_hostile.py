@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -514,3 +515,90 @@ def test_a_value_has_one_spelling_in_every_output(
         assert json.loads(result.stdout)["claims"][0]["value"] == spelled
     else:
         assert next(csv.DictReader(io.StringIO(result.stdout)))["value"] == spelled
+
+
+KZHEALTH = [sys.executable, "-m", "kzhealth"]
+
+
+def _process(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LC_ALL", "LANG")}
+    return subprocess.run(
+        [*KZHEALTH, *args], capture_output=True, text=True, env={**base, **env}, timeout=60,
+        check=False, errors="replace",
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_a_full_device_gets_one_line_and_its_own_exit_code(fmt: str) -> None:
+    with Path("/dev/full").open("w") as full:
+        done = subprocess.run(
+            [*KZHEALTH, "list", "-f", fmt], stdout=full, stderr=subprocess.PIPE, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 74
+    assert done.stderr == "kzhealth: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "-5", "abc"])
+def test_a_senseless_width_falls_back_to_a_sane_one(columns: str) -> None:
+    done = _process(["conflicts"], COLUMNS=columns)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) > 20 and "conflicts: " in lines[0]
+    assert max(map(len, lines)) <= 160
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
+def test_an_ascii_only_stdout_gets_no_traceback(fmt: str) -> None:
+    """A table escapes what the stream cannot encode; data formats are written in UTF-8."""
+    done = _process(["list", "-f", fmt], PYTHONIOENCODING="ascii", LC_ALL="POSIX", PYTHONUTF8="0")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    if fmt == "json":
+        assert json.loads(done.stdout)["claims"]
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
+def test_ctrl_c_during_start_up_is_quiet(delay: float) -> None:
+    child = subprocess.Popen(
+        [*KZHEALTH, "conflicts", "--no-cache"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    time.sleep(delay)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert "Traceback" not in stderr
+    assert child.returncode in (0, 130)
+
+
+def test_sigterm_ends_the_run_quietly_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "report.json"
+    target.parent.mkdir()
+    child = subprocess.Popen(
+        [*KZHEALTH, "conflicts", "--no-cache", "-f", "json", "-o", str(target)],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(0.3)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    assert "Traceback" not in stderr
+    assert child.returncode in (0, 143)
+    assert [p.name for p in target.parent.iterdir()] in ([], ["report.json"])
+
+
+def test_force_never_writes_over_a_file_of_any_claims_folder(
+    claims_dir: Path, tmp_path: Path
+) -> None:
+    """Not the folder being read, nor another one (the shipped dataset, say): a YAML file or
+    any existing file beside a sources.yaml is refused, whatever --force says."""
+    other = Path(shutil.copytree(FIXTURES / "valid", tmp_path / "other"))
+    before = {p.name: p.read_bytes() for p in other.iterdir()}
+    for name in ("alpha.yaml", "sources.yaml", "new.yml", "notes.txt"):
+        if name == "notes.txt":
+            (other / name).write_text("mine", "utf-8")
+            before[name] = b"mine"
+        result = run("list", "--claims", str(claims_dir), "-o", str(other / name), "--force")
+        assert result.exit_code == 2, explain(result)
+        assert "claims folder" in result.stderr
+    assert {p.name: p.read_bytes() for p in other.iterdir()} == before

@@ -28,7 +28,8 @@ LAYERS = [
     ["render", "render.layout", "render.jsonfmt", "render.csvfmt", "render.markdown"],
     ["render.table", "console"],
     ["app"],
-    ["cli", "__main__"],
+    ["cli"],
+    ["entry", "__main__"],
 ]
 LAYER = {name: n for n, names in enumerate(LAYERS) for name in names}
 

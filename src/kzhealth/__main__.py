@@ -1,3 +1,3 @@
-from kzhealth.cli import main
+from kzhealth.entry import main
 
 main()

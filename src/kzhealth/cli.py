@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import os
@@ -195,9 +196,8 @@ def _emit(
             output = "".join(plain_text(output, pipe_width()))
         _write(target, output, force=force, root=root)
         return
-    if isinstance(output, str):
-        sys.stdout.write(output)
-        sys.stdout.flush()
+    if isinstance(output, str):  # JSON, CSV, Markdown: data, in UTF-8 whatever the locale
+        _emit_encoded([output.encode()], None, force=force, root=root or Path())
         return
     from kzhealth.console import write_layout  # noqa: PLC0415
 
@@ -410,6 +410,11 @@ def main() -> None:
     # A run is short and makes almost no reference cycles, while the cyclic collector's passes
     # over every record take a large share of a warm run: reference counting frees what we drop.
     gc.disable()
+    for stream in (sys.stdout, sys.stderr):  # an ASCII-only locale: escapes, not a traceback
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    if hasattr(signal, "SIGTERM"):  # ends the run as an exception, so --output leaves no .tmp
+        signal.signal(signal.SIGTERM, _terminated)
     if hasattr(signal, "SIGPIPE"):
         # A closed pipe (`kzhealth list | head -1`) ends the process as it ends `cat`: silently,
         # with the status the shell reports as 141.
@@ -426,6 +431,20 @@ def main() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(141)
+    except OSError as exc:  # the output could not be written: a full disk, a closed device
+        _write_failed(exc)
+
+
+def _terminated(_signal: int, _frame: object) -> None:
+    raise SystemExit(ExitCode.TERMINATED)
+
+
+def _write_failed(exc: OSError) -> NoReturn:
+    """One line on stderr, exit 74; what could not be written is dropped, not retried."""
+    with contextlib.suppress(OSError):
+        sys.stderr.write(f"kzhealth: cannot write the output: {exc.strerror or exc}\n")
+        sys.stderr.flush()
+    os._exit(ExitCode.WRITE_FAILED)
 
 
 def _exit(code: object) -> NoReturn:
@@ -443,4 +462,6 @@ def _exit(code: object) -> NoReturn:
         sys.stderr.flush()
     except BrokenPipeError:
         status = 141
+    except OSError as exc:
+        _write_failed(exc)
     os._exit(status)

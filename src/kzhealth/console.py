@@ -26,11 +26,15 @@ PIPE_WIDTH = 160  # wide enough for side-by-side tables when output goes to a fi
 CHUNK_LINES = 200  # lines written at a time: a long listing reaches the reader as it is made
 
 
+MIN_WIDTH = 20  # narrower than this (COLUMNS=0, a pane of 1 column) is taken as not said
+
+
 def make_console(*, stderr: bool = False, file: IO[str] | None = None) -> Console:
     from rich.console import Console  # noqa: PLC0415
 
     stream = file or (sys.stderr if stderr else sys.stdout)
-    width = None if stream.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
+    said = _columns()
+    width = said if said else (None if stream.isatty() else PIPE_WIDTH)
     return Console(file=stream, width=width, highlight=False, emoji=False, soft_wrap=False)
 
 
@@ -81,8 +85,13 @@ class ProgressLine:
 
 def pipe_width() -> int:
     """The width to lay out for where no terminal tells it: COLUMNS, else PIPE_WIDTH."""
+    return _columns() or PIPE_WIDTH
+
+
+def _columns() -> int | None:
+    """COLUMNS when it is a sane width (at least MIN_WIDTH), else None."""
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPE_WIDTH
+    return int(columns) if columns.isdigit() and int(columns) >= MIN_WIDTH else None
 
 
 def plain_text(layout: Layout, width: int = PIPE_WIDTH) -> Iterator[str]:

@@ -13,7 +13,9 @@ class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1  # `kzhealth check`: the data was read but fails a check
     BAD_INPUT = 2  # unusable input or usage error (Typer's own usage errors are 2 as well)
+    WRITE_FAILED = 74  # the output could not be written (a full disk, a closed device): EX_IOERR
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143  # SIGTERM
 
 
 class Location(NamedTuple):

@@ -49,7 +49,8 @@ def write_atomic(
 
     Without ``force`` an existing file is never replaced (the final link fails instead, so two
     runs cannot race each other into a clobber). A YAML file inside ``protect`` (the claims
-    folder) is never written, even with ``force``.
+    folder), and a YAML or existing file in any folder holding a ``sources.yaml`` (any claims
+    folder), is never written, even with ``force``.
     """
     shown = display_path(path)
 
@@ -58,8 +59,13 @@ def write_atomic(
 
     target = path.resolve()
     protected = protect is not None and target.is_relative_to(protect.resolve())
-    if protected and target.suffix in PROTECTED_SUFFIXES:
+    if protected and target.suffix.lower() in PROTECTED_SUFFIXES:
         raise refuse("is a claims file; kzhealth never rewrites a curator's YAML")
+    in_claims = (target.parent / "sources.yaml").is_file()  # any claims folder, the shipped too
+    if in_claims and (target.suffix.lower() in PROTECTED_SUFFIXES or target.is_file()):
+        raise refuse(
+            "is in a claims folder (beside its sources.yaml); kzhealth never writes over it"
+        )
     if target.is_dir():
         raise refuse("is a folder")
     if not target.parent.is_dir():
