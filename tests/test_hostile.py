@@ -602,3 +602,22 @@ def test_force_never_writes_over_a_file_of_any_claims_folder(
         assert result.exit_code == 2, explain(result)
         assert "claims folder" in result.stderr
     assert {p.name: p.read_bytes() for p in other.iterdir()} == before
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names are always UTF-8")
+def test_names_that_are_not_utf8_work_on_every_route(tmp_path: Path) -> None:
+    """A claims folder, and a claims file in it, named with bytes that are not UTF-8: every
+    route reads them, with the cache and without, warm and cold; a problem in such a file is
+    located as usual."""
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/claims-\xff")
+    shutil.copytree(FIXTURES / "valid", folder)
+    Path(folder, "beta.yaml").rename(Path(folder, os.fsdecode(b"beta-\xfe.yaml")))
+    cache = str(tmp_path / "cache")
+    for args in (["conflicts", "-f", "json"], ["conflicts"], ["conflicts", "-f", "json"], ["list"]):
+        for extra in ([], ["--no-cache"]):
+            done = _process([*args, *extra, "--claims", folder], KZHEALTH_CACHE_DIR=cache)
+            assert done.returncode == 0, done.stderr
+            assert "Traceback" not in done.stderr
+    Path(folder, os.fsdecode(b"broken-\xfd.yaml")).write_text("source: beta\nclaims: [\n", "utf-8")
+    done = _process(["conflicts", "--claims", folder], KZHEALTH_CACHE_DIR=cache)
+    assert done.returncode == 2 and "invalid YAML" in done.stderr and "Traceback" not in done.stderr

@@ -465,7 +465,9 @@ def _groups(merged: _Merged) -> list[Group] | None:
 
 
 def _snapshot_key(root: Path) -> str:
-    return str(root.resolve())
+    """The folder's snapshot's key: the hash of its absolute path's bytes (a name may hold bytes
+    that are not UTF-8; SQLite keys are text)."""
+    return hashlib.sha256(os.fsencode(root.resolve())).hexdigest()
 
 
 _FIELD = "\x1d"  # between a snapshot's fields: JSON would take four times longer to read
@@ -501,7 +503,7 @@ def _write_snapshot(
     if any(_FIELD in value or _BLOCK in value for value in (*stamped, *rest)):
         return
     text = f"{json.dumps(head)}\n{_FIELD.join(stamped)}{_BLOCK}{_FIELD.join(rest)}"
-    cache.put_snapshot(_snapshot_key(root), text.encode())
+    cache.put_snapshot(_snapshot_key(root), text.encode("utf-8", "surrogateescape"))
 
 
 @dataclass
@@ -536,7 +538,7 @@ def _read_stamps(cache: Cache, root: Path) -> _Stamps | None:
         count = head["files"]
         fine = head["kzhealth"] == [FORMAT, __version__] and isinstance(count, int)
         view = memoryview(body)
-        text = str(view[line + 1 : block], "utf-8")
+        text = str(view[line + 1 : block], "utf-8", "surrogateescape")  # file names as bytes
     except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON too deep
         return None
     stamped = text.split(_FIELD) if text else []
