@@ -621,3 +621,17 @@ def test_names_that_are_not_utf8_work_on_every_route(tmp_path: Path) -> None:
     Path(folder, os.fsdecode(b"broken-\xfd.yaml")).write_text("source: beta\nclaims: [\n", "utf-8")
     done = _process(["conflicts", "--claims", folder], KZHEALTH_CACHE_DIR=cache)
     assert done.returncode == 2 and "invalid YAML" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("item", ["{}", "{id: x}"])
+def test_a_file_of_a_million_empty_claims_is_refused_quickly(claims_dir: Path, item: str) -> None:
+    """Garbage the size limit admits: bounded time and memory, at most MAX_PROBLEMS problems
+    and a line saying there are more."""
+    body = "source: beta\nclaims:\n" + f"- {item}\n" * 1_000_000
+    (claims_dir / "beta.yaml").write_text(body, "utf-8")
+    started = time.monotonic()
+    code, stderr = located(claims_dir)
+    assert code == 2
+    assert f"more than {yamlsource.MAX_PROBLEMS} problems; fix these first" in stderr
+    assert stderr.count("\n") <= yamlsource.MAX_PROBLEMS + 3
+    assert time.monotonic() - started < 60  # a hang guard, not a speed target

@@ -6,6 +6,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import NamedTuple
 
+MAX_PROBLEMS = 200  # per file: enough to fix a file, bounded for a file of garbage
+
 
 class ExitCode(IntEnum):
     """Process exit codes, documented in the README."""

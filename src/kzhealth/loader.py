@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from kzhealth.cache import content_key, packer
 from kzhealth.engine import GroupKey
-from kzhealth.errors import DataError, Location, Problem, display_path
+from kzhealth.errors import MAX_PROBLEMS, DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
 from kzhealth.model import Claim, Ignored, Measure, Metric, Source, Status
 from kzhealth.units import DIMENSIONS
@@ -83,7 +83,11 @@ class LoadedFile:
 # --- validation of one file (pydantic is imported only here, only on a cache miss) ---------
 
 
-def _problems(exc: ValidationError, yf: YamlFile, top: type[BaseModel]) -> list[Problem]:
+def _problems(
+    exc: ValidationError, yf: YamlFile, top: type[BaseModel], at: tuple[str, int] | None = None
+) -> list[Problem]:
+    """The located problems of a validation; ``at`` names the list and the position in it of
+    the first item validated, when only a batch of a list was."""
     from kzhealth import schema  # noqa: PLC0415
 
     nested: dict[str, type[BaseModel]] = {
@@ -95,6 +99,8 @@ def _problems(exc: ValidationError, yf: YamlFile, top: type[BaseModel]) -> list[
     problems = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
+        if at is not None and loc and isinstance(loc[0], int):
+            loc = (at[0], at[1] + loc[0], *loc[1:])
         name = next((str(s) for s in reversed(loc) if isinstance(s, str)), "")
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -127,9 +133,45 @@ def _inject_source(yf: YamlFile, problems: list[Problem]) -> None:
         claim["source"] = source if isinstance(source, str) else "-"
 
 
+_LISTS = {"sources": ("sources",), "metrics": ("metrics",), "claims": ("claims", "ignored")}
+VALIDATE_AT_ONCE = 1000  # list items validated in one call: a file of garbage stops early
+
+
+def _validated(
+    model: type[BaseModel], yf: YamlFile, lists: tuple[str, ...], problems: list[Problem]
+) -> Any:
+    """The file validated, its long lists a batch at a time, so that the work stops once
+    MAX_PROBLEMS problems are found (a million empty claims would otherwise make nine million
+    errors); None when anything is wrong (``problems`` says what)."""
+    from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415
+
+    data = yf.data
+    whole = dict(data)
+    batched = {name: data[name] for name in lists if isinstance(data.get(name), list)}
+    whole.update({name: [] for name in batched})
+    parsed: Any = None
+    try:
+        parsed = model.model_validate(whole)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, yf, model))
+    validated: dict[str, list[Any]] = {}
+    for name, values in batched.items():
+        adapter: TypeAdapter[list[Any]] = TypeAdapter(model.model_fields[name].annotation)  # type: ignore[arg-type]
+        found = validated[name] = []
+        for start in range(0, len(values), VALIDATE_AT_ONCE):
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            try:
+                found += adapter.validate_python(values[start : start + VALIDATE_AT_ONCE])
+            except ValidationError as exc:
+                problems.extend(_problems(exc, yf, model, (name, start)))
+    if problems or parsed is None:
+        return None
+    return parsed.model_copy(update=validated)
+
+
 def _parse(path: Path, display: str, raw: bytes, kind: str) -> LoadedFile:
     """Parse and validate one file into records; DataError with every problem otherwise."""
-    from pydantic import ValidationError  # noqa: PLC0415
 
     from kzhealth import schema  # noqa: PLC0415
     from kzhealth.yamlsource import parse_bytes  # noqa: PLC0415 - only to parse
@@ -145,11 +187,11 @@ def _parse(path: Path, display: str, raw: bytes, kind: str) -> LoadedFile:
         raise DataError([Problem(yf.locate(()), "", f"expected a mapping with {fields}")])
     if kind == "claims":
         _inject_source(yf, problems)
-    try:
-        parsed: Any = model.model_validate(yf.data)
-    except ValidationError as exc:
-        problems.extend(_problems(exc, yf, model))
+    parsed = _validated(model, yf, _LISTS[kind], problems)
     if problems:
+        if len(problems) >= MAX_PROBLEMS:
+            many = f"more than {MAX_PROBLEMS} problems; fix these first"
+            problems = [*problems[:MAX_PROBLEMS], Problem(Location(display), "", many)]
         raise DataError(problems)
     items = parsed.claims if kind == "claims" else getattr(parsed, kind)
     loaded = LoadedFile(

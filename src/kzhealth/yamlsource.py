@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from kzhealth.errors import DataError, Location, Problem, line_column
+from kzhealth.errors import MAX_PROBLEMS, DataError, Location, Problem, line_column
 
 try:  # libyaml is the fast path; the pure-Python parser gives the same events and marks.
     _Loader: type = yaml.CSafeLoader
@@ -30,7 +30,6 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 MAX_DEPTH = 32  # the format needs 4; deep nesting is an attack on the parser
 MAX_SCALAR_CHARS = 100_000  # a quote is a sentence; a longer value is not data we can review
-MAX_PROBLEMS = 200  # per file: enough to fix a file, bounded for a file of garbage
 
 _TAG = "tag:yaml.org,2002:"
 # Explicit tags that only name a plain scalar's own type: read as text like everything else.
