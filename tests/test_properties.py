@@ -3,6 +3,9 @@ the edits, the conflicts report from the cache is the report computed from scrat
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
 import tempfile
 from enum import Enum
@@ -231,3 +234,42 @@ def test_a_row_read_back_packs_to_the_same_bytes(row: list[str | None]) -> None:
     again = msgpack.unpackb(encode_row(row))
     assert again == [value.value if isinstance(value, Enum) else value for value in row]
     assert encode_row(again) == encode_row(row)
+
+
+_CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+@given(quote=st.text(min_size=1, max_size=60), note=st.text(min_size=1, max_size=30))
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_any_text_is_refused_located_or_shown_faithfully_in_every_format(
+    quote: str, note: str
+) -> None:
+    """Text from all of Unicode in a quote and a note: the loader refuses it with a location,
+    or every format shows it as its guarantee says - JSON exactly, CSV exactly but for a
+    formula's leading apostrophe, Markdown with no live HTML, tables with no escape code."""
+    from markdown_it import MarkdownIt  # noqa: PLC0415
+
+    from helpers import run  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as tmp:
+        item = claim("any", quote=quote, note=note)
+        root = write_dataset(Path(tmp) / "claims", {"src-a": [item]})
+        args = ("list", "--claims", str(root), "--no-cache")
+        as_json = run(*args, "-f", "json")
+        if as_json.exit_code == 2:
+            assert "Traceback" not in as_json.stderr
+            assert "src-a.yaml:" in as_json.stderr
+            return
+        assert as_json.exit_code == 0, as_json.stderr
+        shown = json.loads(as_json.stdout)["claims"][0]
+        written = yaml.safe_load((root / "src-a.yaml").read_text("utf-8"))["claims"][0]
+        assert shown["quote"] == str(written["quote"]).strip()
+        cells = next(csv.DictReader(io.StringIO(run(*args, "-f", "csv").stdout)))
+        for name in ("quote", "note"):
+            value = shown[name]
+            expected = "'" + value if value.startswith(_CSV_FORMULA) else value
+            assert cells[name] == expected
+        html = MarkdownIt("commonmark").enable("table").render(run(*args, "-f", "markdown").stdout)
+        assert "<img" not in html and "<script" not in html and "<a " not in html
+        table = run(*args)
+        assert table.exit_code == 0 and "\x1b" not in table.stdout
