@@ -12,6 +12,7 @@ key and the content key of its record), which ``kzhealth.index`` builds on.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from kzhealth.model import Claim, Ignored, Measure, Metric, Source, Status
 from kzhealth.units import DIMENSIONS
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel, ValidationError
+    from pydantic import BaseModel, TypeAdapter, ValidationError
 
     from kzhealth.cache import Cache
     from kzhealth.yamlsource import Mark, YamlFile
@@ -137,13 +138,23 @@ _LISTS = {"sources": ("sources",), "metrics": ("metrics",), "claims": ("claims",
 VALIDATE_AT_ONCE = 1000  # list items validated in one call: a file of garbage stops early
 
 
+@functools.cache
+def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[list[Any]]:
+    """A validator of one of the model's list fields, built once (building one makes
+    reference cycles, which runs with the cyclic collector off would keep)."""
+    from pydantic import TypeAdapter  # noqa: PLC0415
+
+    found: TypeAdapter[list[Any]] = TypeAdapter(model.model_fields[name].annotation)  # type: ignore[arg-type]
+    return found
+
+
 def _validated(
     model: type[BaseModel], yf: YamlFile, lists: tuple[str, ...], problems: list[Problem]
 ) -> Any:
     """The file validated, its long lists a batch at a time, so that the work stops once
     MAX_PROBLEMS problems are found (a million empty claims would otherwise make nine million
     errors); None when anything is wrong (``problems`` says what)."""
-    from pydantic import TypeAdapter, ValidationError  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
 
     data = yf.data
     whole = dict(data)
@@ -156,7 +167,7 @@ def _validated(
         problems.extend(_problems(exc, yf, model))
     validated: dict[str, list[Any]] = {}
     for name, values in batched.items():
-        adapter: TypeAdapter[list[Any]] = TypeAdapter(model.model_fields[name].annotation)  # type: ignore[arg-type]
+        adapter = _adapter(model, name)
         found = validated[name] = []
         for start in range(0, len(values), VALIDATE_AT_ONCE):
             if len(problems) >= MAX_PROBLEMS:
