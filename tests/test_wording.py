@@ -104,3 +104,24 @@ def test_no_warning_for_metrics_that_cannot_be_one(
     result = run("check", "--claims", str(_metrics_folder(tmp_path, **second)))
     assert result.exit_code == 0, explain(result)
     assert "look alike" not in result.stdout
+
+
+def test_lookalike_warnings_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many metrics alike (a generated dataset's metric_a, metric_b, ...): a few pairs named,
+    then one line with how many more."""
+    from kzhealth import checker  # noqa: PLC0415
+
+    monkeypatch.setattr(checker, "LOOKALIKES_SHOWN", 3)
+    metrics = [
+        {**metric(f"infant_mortality_{c}"), "description": "Infant deaths per 1,000 live births."}
+        for c in "abcdefg"
+    ]
+    claims = [
+        claim(f"c{n}", metric=m["id"], quote=f"Infant mortality fell by 20.2% ({n}).")
+        for n, m in enumerate(metrics)
+    ]
+    root = write_dataset(tmp_path / "claims", {"src-a": claims}, metrics=metrics)
+    result = run("check", "--claims", str(root))
+    assert result.exit_code == 0, explain(result)
+    assert result.stdout.count("look alike (family") == 3
+    assert "and 18 more pairs of metrics that look alike" in result.stdout

@@ -21,7 +21,7 @@ from pathlib import Path
 from kzhealth.errors import Location, Problem, display_path, line_column
 from kzhealth.figures import Normalised, Token, Written, normalise, plain, read_figure, tokens
 from kzhealth.loader import Dataset
-from kzhealth.model import Claim, Measure, Source
+from kzhealth.model import Claim, Measure, Metric, Source
 from kzhealth.ranges import Qualifier, half_unit
 from kzhealth.units import PERCENT, PERCENTAGE_POINTS, TIMES, Family
 from kzhealth.wording import FALL, RISE, said_direction
@@ -224,42 +224,64 @@ def direction_problems(dataset: Dataset) -> list[Problem]:
 ALIKE_IDS, ALIKE_DESCRIPTIONS = 80, 70  # rapidfuzz scores, 0-100
 
 
+LOOKALIKES_SHOWN = 50  # pairs named one by one; beyond them, one line says how many more
+
+
 def lookalike_metrics(dataset: Dataset) -> list[Problem]:
     """Pairs of metrics that may be one quantity under two ids, and so would never meet: the
     same family, claims for a common subject and scope, ids and descriptions alike (rapidfuzz),
-    and neither naming the other in ``distinct_from``."""
-    from rapidfuzz import fuzz  # noqa: PLC0415 - only this check
+    and neither naming the other in ``distinct_from``. Candidates come from rapidfuzz's own
+    loops over each family's ids; at most LOOKALIKES_SHOWN pairs are named."""
+    from rapidfuzz import fuzz, process  # noqa: PLC0415 - only this check
 
     used: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for claim in dataset.claims:
         used[claim.metric].add((claim.subject, claim.scope))
-    metrics = [m for m in dataset.metrics.values() if used[m.id]]
+    by_family: dict[object, list[Metric]] = defaultdict(list)
+    for metric in dataset.metrics.values():
+        if used[metric.id]:
+            by_family[metric.family].append(metric)
     where = Location(display_path(dataset.root / "metrics.yaml"))
-    found = []
-    for n, a in enumerate(metrics):
-        a_words = a.id.replace("_", " ")
-        for b in metrics[n + 1 :]:
-            if a.family is not b.family or b.id in a.distinct_from or a.id in b.distinct_from:
-                continue
-            if not used[a.id] & used[b.id]:
-                continue
-            b_words = b.id.replace("_", " ")
-            ids = max(
-                fuzz.token_sort_ratio(a_words, b_words),
-                100 * (fuzz.token_set_ratio(a_words, b_words) == 100),
-            )
-            if ids < ALIKE_IDS:
-                continue
-            about = fuzz.token_set_ratio(a.description, b.description)
-            if about < ALIKE_DESCRIPTIONS:
-                continue
-            message = (
-                f"{a.id} and {b.id} look alike (family {a.family.value}, ids {ids:.0f}% and "
-                f"descriptions {about:.0f}% alike), so their claims are never compared: if they "
-                f"are one quantity, give their claims one id; if not, add "
-                f"'distinct_from: [{b.id}]' to {a.id}"
-            )
-            found.append(Problem(where, "metrics", message))
+    found: list[Problem] = []
+    more = 0
+    for metrics in by_family.values():
+        words = [m.id.replace("_", " ") for m in metrics]
+        for n, a in enumerate(metrics):
+            later = words[n + 1 :]
+            alike = {
+                n + 1 + at: score
+                for _, score, at in process.extract(
+                    words[n], later, scorer=fuzz.token_sort_ratio, score_cutoff=ALIKE_IDS,
+                    limit=None,
+                )
+            }  # fmt: skip
+            for _, _, at in process.extract(
+                words[n], later, scorer=fuzz.token_set_ratio, score_cutoff=100, limit=None
+            ):
+                alike[n + 1 + at] = 100.0
+            for at, ids in sorted(alike.items()):
+                b = metrics[at]
+                if b.id in a.distinct_from or a.id in b.distinct_from:
+                    continue
+                if not used[a.id] & used[b.id]:
+                    continue
+                about = fuzz.token_set_ratio(a.description, b.description)
+                if about < ALIKE_DESCRIPTIONS:
+                    continue
+                if len(found) >= LOOKALIKES_SHOWN:
+                    more += 1
+                    continue
+                message = (
+                    f"{a.id} and {b.id} look alike (family {a.family.value}, ids {ids:.0f}% "
+                    f"and descriptions {about:.0f}% alike), so their claims are never compared: "
+                    f"if they are one quantity, give their claims one id; if not, add "
+                    f"'distinct_from: [{b.id}]' to {a.id}"
+                )
+                found.append(Problem(where, "metrics", message))
+    if more:
+        found.append(
+            Problem(where, "metrics", f"and {more:,} more pairs of metrics that look alike")
+        )
     return found
 
 
