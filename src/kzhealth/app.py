@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kzhealth.loader import Dataset, Progress, load_dataset
-from kzhealth.model import Claim, Metric, Source, Topic
+from kzhealth.model import Claim, Metric, Source
 from kzhealth.query import ClaimFilter
 
 if TYPE_CHECKING:
@@ -29,27 +29,20 @@ class UnknownName(LookupError):
     """An id the folder has no source, metric or claim for; the message suggests close ones."""
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
-    """What a listing command was asked to keep, before its names are checked."""
-
-    source: str | None = None
-    metric: str | None = None
-    topic: Topic | None = None
-    subject: str | None = None
-    search: str | None = None
-
-    def resolve(self, sources: Mapping[str, object], metrics: Mapping[str, object]) -> ClaimFilter:
-        """The filter, once its source and metric are known to the folder."""
-        for value, names, what in (
-            (self.source, sources, "source"),
-            (self.metric, metrics, "metric"),
-        ):
-            if value is not None and value not in names:
-                listing = "kzhealth sources" if what == "source" else "kzhealth list"
-                raise UnknownName(_unknown(f"unknown {what}", value, list(names), listing))
-        subject = self.subject.upper() if self.subject else None
-        return ClaimFilter(self.source, self.metric, self.topic, subject, self.search)
+def _checked(
+    chosen: ClaimFilter, sources: Mapping[str, object], metrics: Mapping[str, object]
+) -> ClaimFilter:
+    """The filter, once its source and metric are known to the folder (the subject's case as
+    codes are written)."""
+    for value, names, what in (
+        (chosen.source, sources, "source"),
+        (chosen.metric, metrics, "metric"),
+    ):
+        if value is not None and value not in names:
+            listing = "kzhealth sources" if what == "source" else "kzhealth list"
+            raise UnknownName(_unknown(f"unknown {what}", value, list(names), listing))
+    subject = chosen.subject.upper() if chosen.subject else None
+    return replace(chosen, subject=subject)
 
 
 def _unknown(what: str, value: str, names: list[str], listing: str) -> str:
@@ -59,32 +52,32 @@ def _unknown(what: str, value: str, names: list[str], listing: str) -> str:
 
 
 def list_claims(
-    root: Path, cache: Cache | None, selection: Selection, progress: Progress | None = None
+    root: Path, cache: Cache | None, chosen: ClaimFilter, progress: Progress | None = None
 ) -> tuple[Dataset, list[Claim]]:
-    """The claims the selection keeps, in the dataset's order."""
+    """The claims the filter keeps, in the dataset's order."""
     dataset = load_dataset(root, cache, progress)
-    return dataset, selection.resolve(dataset.sources, dataset.metrics).claims(dataset)
+    return dataset, _checked(chosen, dataset.sources, dataset.metrics).claims(dataset)
 
 
 def conflicts(
     root: Path,
     cache: Cache | None,
-    selection: Selection,
+    chosen: ClaimFilter,
     kinds: Collection[ConflictKind] = (),
     progress: Progress | None = None,
 ) -> Report:
-    """The conflicts among the folder's claims that the selection keeps, most severe first:
+    """The conflicts among the folder's claims that the filter keeps, most severe first:
     from the groups' stored results where the cache has them, compared afresh otherwise."""
     from kzhealth import report  # noqa: PLC0415 - only this command compares
     from kzhealth.index import load_index  # noqa: PLC0415
 
     index = load_index(root, cache, progress)
     try:
-        chosen = selection.resolve(index.sources, index.metrics)
+        checked = _checked(chosen, index.sources, index.metrics)
     except UnknownName:
         index.close()  # what this run parsed is still cached
         raise
-    return report.build(index, chosen, kinds)
+    return report.build(index, checked, kinds)
 
 
 def sources(

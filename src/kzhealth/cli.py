@@ -24,6 +24,7 @@ from kzhealth.errors import DataError, ExitCode
 from kzhealth.loader import Progress
 from kzhealth.model import Topic
 from kzhealth.paths import default_claims_dir
+from kzhealth.query import ClaimFilter
 from kzhealth.render import Output, OutputFormat, renderer
 
 app = typer.Typer(
@@ -255,10 +256,10 @@ def list_claims(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """List every claim: its figure as written, the range it allows, period, source and quote."""
-    selection = app_layer.Selection(source, metric, topic, subject, search)
+    chosen = ClaimFilter(source, metric, topic, subject, search)
     with _reported() as progress:
         root = _root_of(claims)
-        dataset, selected = app_layer.list_claims(root, _cache(no_cache), selection, progress)
+        dataset, selected = app_layer.list_claims(root, _cache(no_cache), chosen, progress)
     shown = _shown(limit, every, fmt, output)
     rendered = renderer(fmt).claims(dataset, selected, shown, wide)
     _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
@@ -288,10 +289,10 @@ def conflicts(
     no_cache: NoCacheOpt = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
-    selection = app_layer.Selection(source, metric, topic, subject, search)
+    chosen = ClaimFilter(source, metric, topic, subject, search)
     root = _root_of(claims)
     with _reported() as progress:
-        found = app_layer.conflicts(root, _cache(no_cache), selection, kind or (), progress)
+        found = app_layer.conflicts(root, _cache(no_cache), chosen, kind or (), progress)
     shown = _shown(limit, every, fmt, output)
     if fmt is OutputFormat.JSON:
         _emit_encoded(found.chunks(shown), output, force=force, root=root)
