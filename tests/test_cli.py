@@ -188,3 +188,27 @@ def test_schema_describes_the_files(kind: str) -> None:
     assert schema["type"] == "object"
     assert schema["additionalProperties"] is False
     assert kind in schema["properties"]
+
+
+def test_init_starts_a_valid_folder_and_writes_over_nothing(tmp_path: Path) -> None:
+    """`init DIR`: a dataset every command reads (no claims yet), files that validate against
+    the schemas their first lines name; a second `init` refuses and changes nothing."""
+    import jsonschema  # noqa: PLC0415
+    import yaml  # noqa: PLC0415
+
+    folder = tmp_path / "desk"
+    made = run("init", str(folder))
+    assert made.exit_code == 0, explain(made)
+    for command in ("list", "conflicts", "check", "sources"):
+        result = run(command, "--claims", str(folder))
+        assert result.exit_code == 0, explain(result)
+    for name, kind in (("sources.yaml", "sources"), ("metrics.yaml", "metrics")):
+        text = (folder / name).read_text("utf-8")
+        modeline = text.splitlines()[0]
+        assert modeline == f"# yaml-language-server: $schema=schemas/{kind}.schema.json"
+        schema = json.loads((folder / "schemas" / f"{kind}.schema.json").read_text("utf-8"))
+        jsonschema.validate(yaml.safe_load(text), schema)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    again = run("init", str(folder))
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before

@@ -125,3 +125,41 @@ def check(
 
     dataset = load_dataset(root, cache, progress)
     return dataset, check_dataset(dataset, texts)
+
+
+def init(folder: Path, shipped: Path, schemas: Path) -> list[Path]:
+    """Start a claims folder of one's own: an empty ``sources.yaml`` (a valid dataset), the
+    shipped ``metrics.yaml`` to start from, and the JSON Schemas their first lines name. Never
+    writes over anything: a file already there is a ``DataError`` and nothing is written."""
+    from kzhealth.errors import DataError, Location, Problem, display_path  # noqa: PLC0415
+
+    metrics_text = (shipped / "metrics.yaml").read_text("utf-8")
+    first, _, rest = metrics_text.partition("\n")
+    if "yaml-language-server" not in first:
+        rest = metrics_text
+    files = {
+        folder / "sources.yaml": f"{_MODELINE % 'sources'}\n"
+        "# One entry per source document: kzhealth add-source writes them, or see\n"
+        "# docs/data-format.md.\nsources: []\n",
+        folder / "metrics.yaml": f"{_MODELINE % 'metrics'}\n{rest}",
+        **{
+            folder / "schemas" / f"{kind}.schema.json": (schemas / f"{kind}.schema.json").read_text(
+                "utf-8"
+            )
+            for kind in ("sources", "metrics", "claims")
+        },
+    }
+    there = [path for path in files if path.exists()]
+    if there:
+        problems = [Problem(Location(display_path(p)), "", "already exists") for p in there]
+        raise DataError(
+            [*problems, Problem(Location(display_path(folder)), "", "nothing was written")]
+        )
+    (folder / "schemas").mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        with path.open("x", encoding="utf-8") as out:  # "x": never over a file made meanwhile
+            out.write(text)
+    return list(files)
+
+
+_MODELINE = "# yaml-language-server: $schema=schemas/%s.schema.json"

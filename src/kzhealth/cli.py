@@ -366,6 +366,29 @@ def check(
         raise typer.Exit(ExitCode.CHECK_FAILED)
 
 
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The folder to start.")],
+) -> None:
+    """Start a claims folder of one's own: an empty sources.yaml, the shipped metrics.yaml,
+    and the JSON Schemas an editor checks them with. Writes over nothing."""
+    from kzhealth.paths import schemas_dir  # noqa: PLC0415
+
+    with _reported():
+        written = app_layer.init(folder, default_claims_dir(), schemas_dir())
+    from kzhealth.console import make_console  # noqa: PLC0415
+
+    console = make_console(stderr=True)
+    for path in written:
+        console.print(f"wrote {path}", markup=False, highlight=False)
+    console.print(
+        f"next: a claims file per source (docs/data-format.md), "
+        f"then kzhealth check --claims {folder}",
+        markup=False,
+        highlight=False,
+    )
+
+
 class SchemaKind(StrEnum):
     SOURCES = "sources"
     METRICS = "metrics"

@@ -11,3 +11,11 @@ def default_claims_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "claims"
+
+
+def schemas_dir() -> Path:
+    """The JSON Schemas beside the shipped dataset (in the wheel), or the checkout's schemas/."""
+    packaged = Path(__file__).parent / "_data" / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "schemas"
