@@ -10,6 +10,7 @@ import pytest
 
 from helpers import explain, run
 from kzhealth import __version__
+from kzhealth.loader import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED = Path(__file__).parents[1] / "claims"
@@ -212,3 +213,20 @@ def test_init_starts_a_valid_folder_and_writes_over_nothing(tmp_path: Path) -> N
     again = run("init", str(folder))
     assert again.exit_code == 2 and "already exists" in again.stderr
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv", "markdown"])
+def test_metrics_lists_every_metric_with_its_claims(claims_dir: Path, fmt: str) -> None:
+    """`metrics` in every format: each metric once, with its family, kind and claim count;
+    --search keeps those whose id or description holds the text."""
+    every = json.loads(run("metrics", "--claims", str(claims_dir), "-f", "json").stdout)
+    rows = {m["id"]: m for m in every["metrics"]}
+    dataset = load_dataset(claims_dir)
+    assert set(rows) == set(dataset.metrics)
+    for mid, row in rows.items():
+        assert row["claims"] == sum(c.metric == mid for c in dataset.claims)
+        assert {"family", "kind", "topic", "description"} <= row.keys()
+    result = run("metrics", "--claims", str(claims_dir), "-f", fmt, "--search", "INFANT")
+    assert result.exit_code == 0, explain(result)
+    assert "infant_mortality_rate" in result.stdout.replace("\\_", "_")
+    assert "health_investment" not in result.stdout.replace("\\_", "_")

@@ -35,6 +35,7 @@ COMMANDS = {
     "conflicts-wide": ["conflicts", "--all", "--no-pager", "--wide"],
     "conflicts": ["conflicts", "--all", "--no-pager"],
     "sources": ["sources"],
+    "metrics": ["metrics", "--all", "--no-pager"],
     "show": ["show", METRIC, "--all", "--no-pager"],
     "check": ["check"],
 }

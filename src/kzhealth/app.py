@@ -91,6 +91,23 @@ def sources(
     return dataset, [(s, counts[s.id]) for s in dataset.sources.values()]
 
 
+def metrics(
+    root: Path, cache: Cache | None, search: str | None = None, progress: Progress | None = None
+) -> tuple[Dataset, list[tuple[Metric, int]]]:
+    """Every metric (whose id or description holds ``search``) with how many claims use it."""
+    dataset = load_dataset(root, cache, progress)
+    counts = dict.fromkeys(dataset.metrics, 0)
+    for claim in dataset.claims:
+        counts[claim.metric] = counts.get(claim.metric, 0) + 1
+    needle = search.casefold() if search else None
+    rows = [
+        (m, counts[m.id])
+        for m in dataset.metrics.values()
+        if needle is None or needle in f"{m.id} {m.description}".casefold()
+    ]
+    return dataset, rows
+
+
 def show(
     root: Path, cache: Cache | None, item: str, progress: Progress | None = None
 ) -> tuple[Dataset, Metric, list[Claim]]:

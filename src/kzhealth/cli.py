@@ -316,6 +316,28 @@ def sources(
 
 
 @app.command()
+def metrics(
+    claims: ClaimsDir = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-s", help="Text to find in id or description.")
+    ] = None,
+    fmt: Format = OutputFormat.TABLE,
+    limit: LimitOpt = None,
+    every: AllOpt = False,
+    no_pager: NoPagerOpt = False,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """List the metrics: description, family, kind, topic, and how many claims use each."""
+    with _reported() as progress:
+        dataset, rows = app_layer.metrics(_root_of(claims), _cache(no_cache), search, progress)
+    shown = _shown(limit, every, fmt, output)
+    rendered = renderer(fmt).metrics(dataset, rows, shown)
+    _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
+
+
+@app.command()
 def show(
     item: Annotated[str, typer.Argument(metavar="ID", help="A claim id or a metric id.")],
     claims: ClaimsDir = None,

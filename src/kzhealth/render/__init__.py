@@ -40,6 +40,10 @@ class Renderer(Protocol):
         self, dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | None = None
     ) -> Output: ...
 
+    def metrics(
+        self, dataset: Tables, items: Sequence[tuple[Metric, int]], shown: int | None = None
+    ) -> Output: ...
+
     def conflicts(
         self,
         dataset: Tables,

@@ -49,6 +49,11 @@ def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | N
     return _write([*columns, "claims"], (source_record(s, n) for s, n in islice(items, shown)))
 
 
+def metrics(dataset: Tables, items: Sequence[tuple[Metric, int]], shown: int | None = None) -> str:
+    columns = ["id", "description", "topic", "family", "kind", "claims"]
+    return _write(columns, ({**m.to_dict(), "claims": n} for m, n in islice(items, shown)))
+
+
 def conflicts(
     dataset: Tables, items: Sequence[Conflict], shown: int | None = None, wide: bool = False
 ) -> str:

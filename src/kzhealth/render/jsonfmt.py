@@ -38,6 +38,10 @@ def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | N
     return _dump({"sources": [source_record(s, n) for s, n in islice(items, shown)]})
 
 
+def metrics(dataset: Tables, items: Sequence[tuple[Metric, int]], shown: int | None = None) -> str:
+    return _dump({"metrics": [{**m.to_dict(), "claims": n} for m, n in islice(items, shown)]})
+
+
 def conflicts(
     dataset: Tables, items: Sequence[Conflict], shown: int | None = None, wide: bool = False
 ) -> str:

@@ -77,6 +77,15 @@ def sources(dataset: Tables, items: Sequence[tuple[Source, int]], shown: int | N
     )
 
 
+def metrics(dataset: Tables, items: Sequence[tuple[Metric, int]], shown: int | None = None) -> str:
+    header = ("id", "description", "topic", "family", "kind", "claims")
+    rows = (
+        (m.id, m.description, m.topic.value, m.family.value, m.kind.value, n)
+        for m, n in islice(items, shown)
+    )
+    return _table(header, rows)
+
+
 def conflicts(
     dataset: Tables, items: Sequence[Conflict], shown: int | None = None, wide: bool = False
 ) -> str:

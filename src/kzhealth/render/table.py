@@ -248,6 +248,23 @@ def sources(
     return lines
 
 
+def metrics(
+    tables: Tables, items: Sequence[tuple[Metric, int]], shown: int | None = None
+) -> Layout:
+    def lines(width: int) -> Iterator[Line]:
+        count = min(len(items), shown) if shown is not None else len(items)
+        yield [(_plural(len(items), "metric"), "bold")]
+        for metric, claims in islice(items, count):
+            yield []
+            head = [a(metric.id, "bold"), a(metric.family.value), a(metric.kind.value)]
+            head += [a(metric.topic.value, "dim"), a(_plural(claims, "claim"))]
+            yield from record(head, width, PAD * 2)
+            yield from indent(part_lines(p(metric.description, "italic"), width - PAD * 2), PAD * 2)
+        yield from _footer(count, len(items), "metric", "--search", width)
+
+    return lines
+
+
 def _conflict_lines(view: _View, number: int, conflict: Conflict, width: int) -> Iterator[Line]:
     style = SEVERITY_STYLE[conflict.severity]
     title = f"{number}. {conflict.kind.value.replace('_', ' ')} ({conflict.severity.label})"
