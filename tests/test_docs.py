@@ -78,3 +78,22 @@ def test_the_readmes_links_lead_to_files() -> None:
     assert links
     root = Path(__file__).parents[1]
     assert [link for link in links if not (root / link).exists()] == []
+
+
+def test_the_pre_commit_hook_runs_check_on_a_claims_folder(tmp_path: Path) -> None:
+    """.pre-commit-hooks.yaml names `kzhealth check` with arguments the CLI takes."""
+    import shlex  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    hooks = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = hooks
+    assert hook["id"] == "kzhealth-check" and hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    program, *command = shlex.split(hook["entry"])
+    assert program == "kzhealth"
+    args = [*command, *hook["args"]]
+    assert args[:2] == ["check", "--claims"]
+    shipped = Path(__file__).parents[1] / "claims"
+    result = run(*args[:-1], str(shipped))
+    assert result.exit_code == 0, explain(result)
