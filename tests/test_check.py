@@ -9,6 +9,7 @@ import pytest
 
 from helpers import claim, explain, make_claim, metric, run, source, write_dataset
 from kzhealth.checker import check_dataset, figure_matches
+from kzhealth.errors import display_path
 from kzhealth.figures import normalise, read_figure, tokens
 from kzhealth.loader import load_dataset
 
@@ -211,3 +212,23 @@ def test_shipped_dataset_covers_every_figure_of_the_seeds() -> None:
     report = json.loads(result.stdout)["check"]
     assert report["failures"] == []
     assert [c["percent"] for c in report["coverage"]] == [100.0] * 5
+
+
+def test_a_quote_not_in_the_text_shows_the_closest_sentence_with_the_difference(
+    tmp_path: Path,
+) -> None:
+    """Where the quote is not in the text, the nearest sentence is named by its file and line,
+    with what differs marked as a word diff."""
+    misquoted = {**IMR, "quote": "Infant mortality dropped by 20.2% in 2025."}
+    root, texts = checked_folder(tmp_path, [misquoted, INVEST], [YEAR])
+    lines = [str(p) for p in check_dataset(load_dataset(root), texts).failures]
+    [quote] = [line for line in lines if "the quote is not in the source text" in line]
+    assert quote.endswith(
+        "; closest, at " + display_path(texts / "src-a.txt")
+        + ":1: Infant mortality [-dropped-] {+fell+} by 20.2% in 2025."
+    )  # fmt: skip
+    far = {**IMR, "quote": "Nothing at all like any sentence of it, by 20.2%."}
+    (tmp_path / "far").mkdir()
+    root, texts = checked_folder(tmp_path / "far", [far, INVEST], [YEAR])
+    lines = [str(p) for p in check_dataset(load_dataset(root), texts).failures]
+    assert any(line.endswith("the quote is not in the source text") for line in lines)

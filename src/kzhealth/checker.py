@@ -12,7 +12,9 @@ claim's figure or by an ``ignored`` entry; each ignored entry matches something.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -132,13 +134,22 @@ def _scale_word(written: Written) -> str:
 
 
 def _check_claim(
-    claim: Claim, text: Normalised, where: Location, spans: list[tuple[int, int]]
+    claim: Claim,
+    text: Normalised,
+    where: Location,
+    spans: list[tuple[int, int]],
+    raw: str = "",
+    shown: str = "",
 ) -> list[Problem]:
     problems = []
     quote, figure = plain(claim.quote), plain(claim.figure)
     starts = _occurrences(text.text, quote)
     if not starts:
-        problems.append(Problem(where, "quote", f"{claim.id}: the quote is not in the source text"))
+        message = f"{claim.id}: the quote is not in the source text"
+        closest = _closest(quote, text, raw, shown) if raw else None
+        if closest:
+            message += f"; closest, at {closest}"
+        problems.append(Problem(where, "quote", message))
     in_quote = _occurrences(quote, figure)
     if not in_quote:
         problems.append(
@@ -152,6 +163,41 @@ def _check_claim(
     if mismatch:
         problems.append(Problem(where, "figure", f"{claim.id}: {mismatch}"))
     return problems
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _closest(quote: str, text: Normalised, raw: str, shown: str) -> str | None:
+    """The sentence of the text nearest the quote (rapidfuzz), located in the text's file, with
+    what differs marked as a word diff: [-the quote's words-]{+the text's words+}."""
+    from rapidfuzz import fuzz, process  # noqa: PLC0415 - only for a quote that is not there
+
+    starts, sentences = [0], []
+    for found in _SENTENCE_END.finditer(text.text):
+        sentences.append(text.text[starts[-1] : found.start()])
+        starts.append(found.end())
+    sentences.append(text.text[starts[-1] :])
+    best = process.extractOne(quote, sentences, scorer=fuzz.ratio, score_cutoff=50)
+    if best is None:
+        return None
+    sentence, _, at = best
+    line, _ = line_column(raw, text.origin[min(starts[at], len(text.origin) - 1)])
+    return f"{shown}:{line}: {_word_diff(quote, sentence)}"
+
+
+def _word_diff(quote: str, sentence: str) -> str:
+    ours, theirs = quote.split(), sentence.split()
+    out = []
+    for op, a, b, c, d in difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False).get_opcodes():
+        if op == "equal":
+            out += theirs[c:d]
+            continue
+        if b > a:
+            out.append(f"[-{' '.join(ours[a:b])}-]")
+        if d > c:
+            out.append(f"{{+{' '.join(theirs[c:d])}+}}")
+    return " ".join(out)
 
 
 def _coverage(
@@ -314,7 +360,9 @@ def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
         text = normalise(raw)
         spans: list[tuple[int, int]] = []
         for claim in by_source.get(source.id, []):
-            report.failures.extend(_check_claim(claim, text, dataset.where[claim.id], spans))
+            where = dataset.where[claim.id]
+            shown = display_path(texts / source.file)
+            report.failures.extend(_check_claim(claim, text, where, spans, raw, shown))
         report.coverage.append(_coverage(source, dataset, raw, text, spans, report.failures, texts))
     report.failures.sort()
     return report
