@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -230,3 +231,53 @@ def test_metrics_lists_every_metric_with_its_claims(claims_dir: Path, fmt: str) 
     assert result.exit_code == 0, explain(result)
     assert "infant_mortality_rate" in result.stdout.replace("\\_", "_")
     assert "health_investment" not in result.stdout.replace("\\_", "_")
+
+
+ARTICLE = "Infant mortality fell by 20.2% in 2025.\n"
+DETAILS = ["--title", "A new article", "--published", "2025-12-01", "--kind", "news",
+           "--jurisdiction", "KZ"]  # fmt: skip
+
+
+def test_add_source_stores_the_text_and_appends_its_entry(claims_dir: Path, tmp_path: Path) -> None:
+    """The text lands in texts/ beside the claims under the source's id, its entry (with the
+    sha256) at the end of sources.yaml, whose comments and order stay; check then finds it."""
+    article = tmp_path / "New Article.txt"
+    article.write_text(ARTICLE, "utf-8")
+    before = (claims_dir / "sources.yaml").read_text("utf-8")
+    (claims_dir / "sources.yaml").write_text("# the curator's note\n" + before, "utf-8")
+    result = run("add-source", str(article), "--claims", str(claims_dir), *DETAILS)
+    assert result.exit_code == 0, explain(result)
+    after = (claims_dir / "sources.yaml").read_text("utf-8")
+    assert after.startswith("# the curator's note\n" + before)
+    stored = claims_dir.parent / "texts" / "new-article.txt"
+    assert stored.read_text("utf-8") == ARTICLE
+    dataset = load_dataset(claims_dir)
+    added = dataset.sources["new-article"]
+    assert added.sha256 == hashlib.sha256(ARTICLE.encode()).hexdigest()
+    assert (added.file, added.short, added.kind.value) == (
+        "new-article.txt",
+        "A new article",
+        "news",
+    )
+
+
+def test_add_source_refuses_the_same_text_twice_and_missing_details(
+    claims_dir: Path, tmp_path: Path
+) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE, "utf-8")
+    assert run("add-source", str(article), "--claims", str(claims_dir), *DETAILS).exit_code == 0
+    state = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    copy = tmp_path / "b.txt"
+    copy.write_text(ARTICLE, "utf-8")
+    again = run("add-source", str(copy), "--claims", str(claims_dir), *DETAILS)
+    assert again.exit_code == 2 and "already the source 'a'" in again.stderr
+    other = tmp_path / "c.txt"
+    other.write_text("Another text, 5%.\n", "utf-8")
+    state = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    bare = run("add-source", str(other), "--claims", str(claims_dir))
+    assert bare.exit_code == 2
+    assert "say --title, --short, --published, --jurisdiction, --kind" in bare.stderr
+    bad = run("add-source", str(other), "--claims", str(claims_dir), *DETAILS[:-1], "Kazakhstan")
+    assert bad.exit_code == 2 and "nothing was added" in bad.stderr
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == state

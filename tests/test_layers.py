@@ -23,7 +23,7 @@ LAYERS = [
     ["records", "schema"],
     ["cache"],
     ["loader"],
-    ["query", "checker", "index"],
+    ["query", "checker", "index", "sources"],
     ["report"],
     ["render", "render.layout", "render.jsonfmt", "render.csvfmt", "render.markdown"],
     ["render.table", "console"],

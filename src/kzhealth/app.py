@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
     from kzhealth.engine import ConflictKind
     from kzhealth.report import Report
+    from kzhealth.sources import Added
 
 
 class UnknownName(LookupError):
@@ -142,6 +143,13 @@ def check(
 
     dataset = load_dataset(root, cache, progress)
     return dataset, check_dataset(dataset, texts)
+
+
+def add_source(file: Path, claims: Path, texts: Path, metadata: dict[str, str | None]) -> Added:
+    """A source document added to the folder (``kzhealth.sources``)."""
+    from kzhealth.sources import add_source as adding  # noqa: PLC0415
+
+    return adding(file, claims, texts, metadata)
 
 
 def init(folder: Path, shipped: Path, schemas: Path) -> list[Path]:

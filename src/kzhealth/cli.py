@@ -22,7 +22,7 @@ from kzhealth.cache import Cache, default_cache_dir
 from kzhealth.engine import ConflictKind
 from kzhealth.errors import DataError, ExitCode
 from kzhealth.loader import Progress
-from kzhealth.model import Topic
+from kzhealth.model import SourceKind, Topic
 from kzhealth.paths import default_claims_dir
 from kzhealth.query import ClaimFilter
 from kzhealth.render import Output, OutputFormat, renderer
@@ -386,6 +386,64 @@ def check(
     _emit(renderer(fmt).check(report), output, force=force, root=dataset.root)
     if not report.ok:
         raise typer.Exit(ExitCode.CHECK_FAILED)
+
+
+@app.command("add-source")
+def add_source(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The article as a text file.")],
+    claims: ClaimsDir = None,
+    texts: Annotated[
+        Path | None,
+        typer.Option("--texts", help="Where the texts are kept. Default: texts/ beside --claims."),
+    ] = None,
+    sid: Annotated[str | None, typer.Option("--id", help="Default: from the file's name.")] = None,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    short: Annotated[
+        str | None,
+        typer.Option("--short", help="At most 40 characters. Default: the title's start."),
+    ] = None,
+    publisher: Annotated[str | None, typer.Option("--publisher")] = None,
+    published: Annotated[
+        str | None, typer.Option("--published", help="YYYY-MM-DD, YYYY-MM or YYYY.")
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url")] = None,
+    kind: Annotated[
+        SourceKind | None, typer.Option("--kind", case_sensitive=False, help="Default: asked.")
+    ] = None,
+    jurisdiction: Annotated[
+        str | None, typer.Option("--jurisdiction", help="ISO 3166-1 alpha-2, as KZ.")
+    ] = None,
+) -> None:
+    """Add a source document: store its text, append its entry (with its sha256) to
+    sources.yaml. Missing details are asked for on a terminal; elsewhere they are an error."""
+    from kzhealth.sources import REQUIRED, slug  # noqa: PLC0415
+
+    root = claims or default_claims_dir()
+    metadata: dict[str, str | None] = {
+        "id": sid or slug(file.stem), "title": title, "short": short, "publisher": publisher,
+        "published": published, "url": url, "kind": kind.value if kind else None,
+        "jurisdiction": jurisdiction,
+    }  # fmt: skip
+    if metadata["title"] and not metadata["short"]:
+        metadata["short"] = _shortened(str(metadata["title"]))
+    if sys.stdin.isatty():
+        for name in REQUIRED:
+            if not metadata.get(name):
+                metadata[name] = typer.prompt(name)
+    with _reported():
+        added = app_layer.add_source(file, root, texts or root.parent / "texts", metadata)
+    from kzhealth.console import make_console  # noqa: PLC0415
+
+    console = make_console(stderr=True)
+    console.print(f"added {added.source}: {added.text} (sha256 {added.sha256[:12]})", markup=False)
+
+
+def _shortened(title: str, most: int = 40) -> str:
+    """A title's start, cut between words, of at most ``most`` characters."""
+    if len(title) <= most:
+        return title
+    cut = title[:most].rsplit(" ", 1)[0]
+    return cut or title[:most]
 
 
 @app.command()
