@@ -83,6 +83,18 @@ def test_two_different_baselines_are_two_comparisons() -> None:
     assert verdicts([a, b]) == [("different_period", "low", ["a", "b"])]
 
 
+def test_different_baselines_are_found_among_many_claims_for_one_period() -> None:
+    """Hundreds of agreeing changes against 2024 and one against 2014: still found, in one
+    count over dictionaries rather than pairs."""
+    claims = [
+        make(f"a{n}", f"s{n}", figure="12%", value="-12", period="2025", baseline="2024")
+        for n in range(400)
+    ]
+    claims.append(make("old", "t", figure="60%", value="-60", period="2025", baseline="2014"))
+    [(kind, _, members)] = verdicts(claims)
+    assert kind == "different_period" and "old" in members and len(members) == 401
+
+
 def test_why_shows_the_baseline() -> None:
     a = make("a", "s1", figure="13%", value="-13", period="2025", baseline="2024")
     b = make("b", "s2", figure="7%", value="-7", period="2025")

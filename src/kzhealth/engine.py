@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from itertools import groupby
+from itertools import combinations, groupby
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -162,19 +162,32 @@ def baseline_of(claim: Claim) -> Days | None:
     return _year_before(_days(period))
 
 
+def _partnered(rows: list[tuple[Hashable, ...]]) -> list[bool]:
+    """For each row of attributes, whether another row differs from it in every attribute.
+
+    Counted by inclusion-exclusion over dictionaries, so linear: the rows differing in every
+    attribute are all rows, less those sharing one attribute, plus those sharing two, and so
+    on; a row shares every attribute with itself, which the count cancels."""
+    width = len(rows[0]) if rows else 0
+    subsets = [s for size in range(width + 1) for s in combinations(range(width), size)]
+    counts = [Counter(tuple(row[n] for n in subset) for row in rows) for subset in subsets]
+    return [
+        sum(
+            (-1) ** len(subset) * count[tuple(row[n] for n in subset)]
+            for subset, count in zip(subsets, counts, strict=True)
+        )
+        > 0
+        for row in rows
+    ]
+
+
 def _rebased(same_period: list[Claim]) -> list[Claim]:
     """Claims for one period that compare it with different baselines (12% against 2024, 60%
     against 2014) and differ in value, from different sources: a reader may mistake one
     change for the other."""
-    known = [(c, baseline_of(c)) for c in same_period]
-    known = [(c, b) for c, b in known if b is not None]
-    if len({b for _, b in known}) < 2 or len({c.source for c, _ in known}) < 2:
-        return []
-    return [
-        c
-        for c, b in known
-        if any(o.source != c.source and ob != b and o.value_key != c.value_key for o, ob in known)
-    ]
+    known = [(c, b) for c in same_period if (b := baseline_of(c)) is not None]
+    rows: list[tuple[Hashable, ...]] = [(c.source, b, c.value_key) for c, b in known]
+    return [c for (c, _), partnered in zip(known, _partnered(rows), strict=True) if partnered]
 
 
 def _comparable(same_period: list[Claim]) -> list[list[Claim]]:
@@ -225,24 +238,15 @@ def _below(a: Claim, b: Claim) -> bool:
 
 
 def _recycled(claims: list[Claim]) -> list[Claim]:
-    """Claims with a partner from another source, for another period, with the same value.
-
-    Counted by inclusion-exclusion over dictionaries, so linear: the partners of ``c`` with
-    its value are all claims with it, less those sharing its source or its period as well,
-    plus those sharing both."""
+    """Claims with a partner from another source, for another period, with the same value
+    (``_partnered`` within each value)."""
     if len({c.source for c in claims}) < 2:
         return []
-    sources = [c.source for c in claims]
-    periods = [c.period.key for c in claims]
-    values = [c.value_key for c in claims]
-    v, sv = Counter(values), Counter(zip(sources, values, strict=True))
-    pv = Counter(zip(periods, values, strict=True))
-    spv = Counter(zip(sources, periods, values, strict=True))
-    return [
-        c
-        for c, ks, kp, kv in zip(claims, sources, periods, values, strict=True)
-        if v[kv] - sv[(ks, kv)] - pv[(kp, kv)] + spv[(ks, kp, kv)] > 0
-    ]
+    found = []
+    for same in _by(claims, attrgetter("value_key")).values():
+        rows: list[tuple[Hashable, ...]] = [(c.source, c.period.key) for c in same]
+        found += [c for c, partnered in zip(same, _partnered(rows), strict=True) if partnered]
+    return found
 
 
 class _Spans:
@@ -412,8 +416,7 @@ def _same_period(key: GroupKey, stated: list[Claim]) -> tuple[list[Conflict], li
         if len(same_period) < 2:
             continue
         period = same_period[0].period.label()
-        if len(same_period) <= REBASED_LIMIT:  # pairs of one period: few, but bounded
-            rebased += _rebased(same_period)
+        rebased += _rebased(same_period)
         for comparison in _comparable(same_period):
             for own in _by(comparison, attrgetter("source")).values():
                 if len(own) > 1 and common([c.base_interval for c in own]) is None:
@@ -470,7 +473,6 @@ def _conflict(
 
 
 _FAR = date.max
-REBASED_LIMIT = 200  # claims for one period beyond which different baselines are not paired
 _KIND_ORDER = {kind: str(n) for n, kind in enumerate(ConflictKind)}
 assert len(ConflictKind) <= 10 and all(0 <= s <= 9 for s in Severity), "one digit each"
 
