@@ -8,6 +8,7 @@ otherwise; the same code runs either way. Functions raise ``DataError`` for bad 
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import date
@@ -86,9 +87,7 @@ def sources(
 ) -> tuple[Dataset, list[tuple[Source, int]]]:
     """Every source with the number of claims it carries."""
     dataset = load_dataset(root, cache, progress)
-    counts = dict.fromkeys(dataset.sources, 0)
-    for claim in dataset.claims:
-        counts[claim.source] = counts.get(claim.source, 0) + 1
+    counts = Counter(c.source for c in dataset.claims)
     return dataset, [(s, counts[s.id]) for s in dataset.sources.values()]
 
 
@@ -97,9 +96,7 @@ def metrics(
 ) -> tuple[Dataset, list[tuple[Metric, int]]]:
     """Every metric (whose id or description holds ``search``) with how many claims use it."""
     dataset = load_dataset(root, cache, progress)
-    counts = dict.fromkeys(dataset.metrics, 0)
-    for claim in dataset.claims:
-        counts[claim.metric] = counts.get(claim.metric, 0) + 1
+    counts = Counter(c.metric for c in dataset.claims)
     needle = search.casefold() if search else None
     rows = [
         (m, counts[m.id])

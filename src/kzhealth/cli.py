@@ -128,17 +128,18 @@ def _reported() -> Iterator[Progress | None]:
         from kzhealth.console import ProgressLine  # noqa: PLC0415
 
         progress = ProgressLine("reading claims files")
+    failed: DataError | app_layer.UnknownName | None = None
     try:
         yield progress
     except (DataError, app_layer.UnknownName) as exc:
+        failed = exc
+    finally:  # the progress line is cleared before any message is printed
         if progress is not None:
             progress.close()
-        if isinstance(exc, DataError):
-            _fail(error=exc)
-        _fail(str(exc))
-    finally:
-        if progress is not None:
-            progress.close()
+    if isinstance(failed, DataError):
+        _fail(error=failed)
+    if failed is not None:
+        _fail(str(failed))
 
 
 def _cache(no_cache: bool) -> Cache | None:
@@ -418,17 +419,15 @@ def add_source(
     sources.yaml. Missing details are asked for on a terminal; elsewhere they are an error."""
     from kzhealth.sources import REQUIRED, slug  # noqa: PLC0415
 
-    root = claims or default_claims_dir()
+    root = _root_of(claims)
     metadata: dict[str, str | None] = {
         "id": sid or slug(file.stem), "title": title, "short": short, "publisher": publisher,
         "published": published, "url": url, "kind": kind.value if kind else None,
         "jurisdiction": jurisdiction,
     }  # fmt: skip
-    if metadata["title"] and not metadata["short"]:
-        metadata["short"] = _shortened(str(metadata["title"]))
     if sys.stdin.isatty():
         for name in REQUIRED:
-            if not metadata.get(name):
+            if not metadata.get(name) and not (name == "short" and metadata["title"]):
                 metadata[name] = typer.prompt(name)
     with _reported():
         added = app_layer.add_source(file, root, texts or root.parent / "texts", metadata)
@@ -436,14 +435,6 @@ def add_source(
 
     console = make_console(stderr=True)
     console.print(f"added {added.source}: {added.text} (sha256 {added.sha256[:12]})", markup=False)
-
-
-def _shortened(title: str, most: int = 40) -> str:
-    """A title's start, cut between words, of at most ``most`` characters."""
-    if len(title) <= most:
-        return title
-    cut = title[:most].rsplit(" ", 1)[0]
-    return cut or title[:most]
 
 
 @app.command()

@@ -34,10 +34,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "source"
 
 
+def shortened(title: str, most: int = 40) -> str:
+    """A title's start, cut between words, of at most ``most`` characters (a source's short)."""
+    if len(title) <= most:
+        return title
+    cut = title[:most].rsplit(" ", 1)[0]
+    return cut or title[:most]
+
+
 def add_source(file: Path, claims: Path, texts: Path, metadata: dict[str, str | None]) -> Added:
     """Store ``file``'s text in ``texts`` as ``<id>.txt`` and append its entry (``metadata``
-    plus file and sha256) to ``claims/sources.yaml``. A DataError, with nothing written, when
-    metadata is missing or invalid, the text is already a source, or a file is in the way."""
+    plus file and sha256; ``short`` from the title when not given) to ``claims/sources.yaml``.
+    A DataError, with nothing written, when metadata is missing or invalid, the text is
+    already a source, or a file is in the way."""
     shown = display_path(file)
     raw = read_bytes(file, shown)
     try:
@@ -55,6 +64,8 @@ def add_source(file: Path, claims: Path, texts: Path, metadata: dict[str, str | 
         if source.sha256 == digest:
             message = f"this text is already the source {source.id!r}; nothing was added"
             raise DataError([Problem(Location(shown), "", message)])
+    if metadata.get("title") and not metadata.get("short"):
+        metadata = {**metadata, "short": shortened(str(metadata["title"]))}
     missing = [name for name in REQUIRED if not metadata.get(name)]
     if missing:
         options = ", ".join(f"--{name}" for name in missing)
