@@ -41,14 +41,6 @@ def cell_len(text: str) -> int:
     return len(text) if text.isascii() else _cells(text)
 
 
-def atom(text: str, style: str = "") -> Part:
-    return Part(text, style, atom=True)
-
-
-def prose(text: str, style: str = "", mark: str | None = None) -> Part:
-    return Part(text, style, mark=mark)
-
-
 def fold(token: str, width: int) -> list[str]:
     """A token wider than ``width`` in pieces, each but the last ending in FOLD."""
     if cell_len(token) <= width:
@@ -170,18 +162,19 @@ def columns(
 ) -> list[int] | None:
     """Column widths for ``rows`` side by side within ``width``: each as wide as it wants up to
     its cap, never narrower than it needs; None when what they need does not fit."""
-    widths = []
-    for n, name in enumerate(header):
-        cells = [row[n] for row in rows]
-        need = max(needed(cells), cell_len(name))
-        widths.append(max(need, min(wanted(cells), caps[n])))
+    cells = [[row[n] for row in rows] for n in range(len(header))]
+    needs = [
+        max(needed(column), cell_len(name)) for column, name in zip(cells, header, strict=True)
+    ]
+    widths = [
+        max(need, min(wanted(column), cap))
+        for need, column, cap in zip(needs, cells, caps, strict=True)
+    ]
     spare = width - sum(widths) - GAP * (len(widths) - 1)
     if spare >= 0:
         return widths
     for n in sorted(range(len(widths)), key=lambda n: -widths[n]):  # give back down to needs
-        cells = [row[n] for row in rows]
-        need = max(needed(cells), cell_len(header[n]))
-        give = min(widths[n] - need, -spare)
+        give = min(widths[n] - needs[n], -spare)
         widths[n] -= give
         spare += give
         if spare >= 0:
