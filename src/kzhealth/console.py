@@ -94,16 +94,21 @@ def _columns() -> int | None:
     return int(columns) if columns.isdigit() and int(columns) >= MIN_WIDTH else None
 
 
-def plain_text(layout: Layout, width: int = PIPE_WIDTH) -> Iterator[str]:
-    """Laid-out lines as plain text, in chunks of lines."""
+def _chunked(lines: Iterable[str]) -> Iterator[str]:
+    """Lines joined CHUNK_LINES at a time, as they come."""
     chunk: list[str] = []
-    for line in layout(width):
-        chunk.append(plain(line) + "\n")
+    for line in lines:
+        chunk.append(line)
         if len(chunk) >= CHUNK_LINES:
             yield "".join(chunk)
             chunk = []
     if chunk:
         yield "".join(chunk)
+
+
+def plain_text(layout: Layout, width: int = PIPE_WIDTH) -> Iterator[str]:
+    """Laid-out lines as plain text, in chunks of lines."""
+    return _chunked(plain(line) + "\n" for line in layout(width))
 
 
 def styled_text(layout: Layout, console: Console) -> Iterator[str]:
@@ -134,14 +139,7 @@ def styled_text(layout: Layout, console: Console) -> Iterator[str]:
                 out.append(text)
         return "".join(out).rstrip() + "\n"
 
-    chunk: list[str] = []
-    for line in layout(console.width):
-        chunk.append(render(line))
-        if len(chunk) >= CHUNK_LINES:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
+    yield from _chunked(render(line) for line in layout(console.width))
 
 
 def write_layout(layout: Layout, *, pager: bool) -> None:
