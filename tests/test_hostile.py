@@ -285,8 +285,10 @@ def test_bidi_control_in_data_is_refused(claims_dir: Path) -> None:
 
 def test_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     """`kzhealth list | head -1`: no traceback, the conventional SIGPIPE status."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kzhealth", "list"],  # about 100 KB: more than a pipe buffer
+    generate = Path(__file__).parents[1] / "benchmarks" / "generate.py"
+    subprocess.run([sys.executable, str(generate), "2000", str(tmp_path)], check=True)
+    proc = subprocess.Popen(  # a listing of megabytes: many pipe buffers, so the writer waits
+        [sys.executable, "-m", "kzhealth", "list", "--claims", str(tmp_path / "claims")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1"},
