@@ -168,7 +168,9 @@ def _partnered(rows: list[tuple[Hashable, ...]]) -> list[bool]:
     Counted by inclusion-exclusion over dictionaries, so linear: the rows differing in every
     attribute are all rows, less those sharing one attribute, plus those sharing two, and so
     on; a row shares every attribute with itself, which the count cancels."""
-    width = len(rows[0]) if rows else 0
+    if len(rows) < 2 or any(len(set(column)) < 2 for column in zip(*rows, strict=True)):
+        return [False] * len(rows)  # no other row, or an attribute every row shares
+    width = len(rows[0])
     subsets = [s for size in range(width + 1) for s in combinations(range(width), size)]
     counts = [Counter(tuple(row[n] for n in subset) for row in rows) for subset in subsets]
     return [
