@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from kzhealth.index import SETTLED_NS
+from kzhealth.store.index import SETTLED_NS
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -168,7 +168,7 @@ def one_file_edited(
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder / "claims", work)
     # A copy made a moment ago is read whole by every run until its files have settled
-    # (kzhealth.index.SETTLED_NS); a curator's files have.
+    # (kzhealth.store.index.SETTLED_NS); a curator's files have.
     time.sleep(SETTLED_NS / 1e9)
     first = sorted(work.glob("src-*.yaml"))[0]
     original = first.read_text("utf-8")

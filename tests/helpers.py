@@ -11,11 +11,11 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from kzhealth.cli import app
-from kzhealth.index import DatasetIndex
 from kzhealth.model import Claim
 from kzhealth.query import ClaimFilter
 from kzhealth.report import build
 from kzhealth.schema import ClaimIn
+from kzhealth.store.index import DatasetIndex
 
 SHA = "0" * 64
 

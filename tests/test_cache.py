@@ -14,10 +14,11 @@ import msgpack
 import pytest
 
 from helpers import explain, resigned, run
-from kzhealth import cache as cache_module
-from kzhealth.cache import DATABASE, MAX_ENTRIES_FLOOR, Cache
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
+from kzhealth.store import cache as cache_module
+from kzhealth.store.cache import DATABASE, MAX_ENTRIES_FLOOR, Cache
+from kzhealth.store.files import CachedFiles
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED = Path(__file__).parents[1] / "claims"
@@ -81,12 +82,12 @@ def test_output_identical_cold_warm_and_without_cache(claims_dir: Path, tmp_path
 def test_warm_run_reads_the_cache_and_parses_nothing(claims_dir: Path, tmp_path: Path) -> None:
     """With every file cached, loading hits the cache for each file and writes nothing."""
     cache = Cache(tmp_path / "cache")
-    load_dataset(claims_dir, cache)
+    load_dataset(claims_dir, CachedFiles(cache))
     files = len(list(claims_dir.glob("*.yaml")))
     claims_files = files - 2  # each also gets an index entry
     assert (cache.hits, cache.written) == (0, files + claims_files)
     again = Cache(tmp_path / "cache")
-    load_dataset(claims_dir, again)
+    load_dataset(claims_dir, CachedFiles(again))
     assert (again.hits, again.misses, again.written) == (files, 0, 0)
 
 
@@ -118,11 +119,11 @@ def test_errors_identical_with_and_without_cache(claims_dir: Path, tmp_path: Pat
 def test_duplicate_id_across_cached_files_is_still_found(claims_dir: Path, tmp_path: Path) -> None:
     """Two cached files that are each valid but share a claim id fail on the merged result."""
     cache = Cache(tmp_path / "cache")
-    load_dataset(claims_dir, cache)
+    load_dataset(claims_dir, CachedFiles(cache))
     copy = claims_dir / "zz-copy.yaml"
     copy.write_text((claims_dir / "mch-2025.yaml").read_text("utf-8"), "utf-8")
     with pytest.raises(DataError, match="duplicate claim id 'mch-maternal-mortality-h1'"):
-        load_dataset(claims_dir, Cache(tmp_path / "cache"))
+        load_dataset(claims_dir, CachedFiles(Cache(tmp_path / "cache")))
 
 
 def _packed(text: str) -> bytes:
@@ -164,7 +165,7 @@ def test_damaged_entries_are_ignored_and_replaced(
     assert entries(cache_dir) != before, "the damage changed something"
     assert outputs(claims_dir, cache_dir) == expected
     cache = Cache(cache_dir)
-    load_dataset(claims_dir, cache)
+    load_dataset(claims_dir, CachedFiles(cache))
     assert cache.hits == len(list(claims_dir.glob("*.yaml")))  # the damaged entries were replaced
 
 
@@ -347,9 +348,9 @@ def test_ignored_figures_read_back_from_the_cache(claims_dir: Path, tmp_path: Pa
     back from a warm cache exactly as parsed."""
     parsed = load_dataset(claims_dir)
     assert any(parsed.ignored.values()), "the shipped data ignores some figures"
-    load_dataset(claims_dir, Cache(tmp_path / "cache"))
+    load_dataset(claims_dir, CachedFiles(Cache(tmp_path / "cache")))
     warm = Cache(tmp_path / "cache")
-    assert load_dataset(claims_dir, warm).ignored == parsed.ignored
+    assert load_dataset(claims_dir, CachedFiles(warm)).ignored == parsed.ignored
     assert warm.misses == 0
 
 

@@ -20,22 +20,27 @@ import msgpack
 import pytest
 
 from helpers import claim, report_json, resigned, run, write_dataset
-from kzhealth import index
-from kzhealth.cache import DATABASE, Cache, body_checksum, group_checksum
-from kzhealth.engine import ConflictKind, find_conflicts, group_key
-from kzhealth.index import load_index
+from kzhealth.engine import (
+    ConflictKind,
+    claim_key_text,
+    find_conflicts,
+    group_key,
+    key_text,
+    parse_key,
+)
 from kzhealth.loader import (
     Dataset,
     check_folder,
     claim_files,
-    claim_key_text,
-    key_text,
     load_dataset,
-    parse_key,
 )
 from kzhealth.model import Claim, Measure, Status, Topic
 from kzhealth.query import ClaimFilter
 from kzhealth.render import Renderer, jsonfmt, renderer
+from kzhealth.store import index
+from kzhealth.store.cache import DATABASE, Cache, body_checksum, group_checksum
+from kzhealth.store.files import CachedFiles
+from kzhealth.store.index import load_index
 
 GENERATE = Path(__file__).parents[1] / "benchmarks" / "generate.py"
 
@@ -671,7 +676,7 @@ def test_a_run_leaves_no_reference_cycles(folder: Path, tmp_path: Path) -> None:
         _comment_only(folder)
         _qualifier(folder)
         report_json(load_index(folder, Cache(cache_dir)))
-        find_conflicts(load_dataset(folder, Cache(cache_dir)).claims)
+        find_conflicts(load_dataset(folder, CachedFiles(Cache(cache_dir))).claims)
 
     cold_then_edited(tmp_path / "first")  # imports, and what they create once
     enabled = gc.isenabled()

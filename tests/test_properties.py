@@ -18,14 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import claim, metric, report_json, source, write_dataset
-from kzhealth.cache import Cache
 from kzhealth.engine import find_conflicts
 from kzhealth.errors import DataError
-from kzhealth.index import load_index
-from kzhealth.loader import encode_row, load_dataset
+from kzhealth.loader import load_dataset
 from kzhealth.model import Measure, Rank, Status
 from kzhealth.ranges import Qualifier, figure_range, parse_value
 from kzhealth.render import jsonfmt
+from kzhealth.store.cache import Cache
+from kzhealth.store.files import encode_row
+from kzhealth.store.index import load_index
 from kzhealth.yamlsource import parse_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"

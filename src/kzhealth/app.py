@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING
 from kzhealth.loader import Dataset, Progress, load_dataset
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.query import ClaimFilter
+from kzhealth.store.files import cached_files
 
 if TYPE_CHECKING:
-    from kzhealth.cache import Cache
     from kzhealth.checker import CheckReport
     from kzhealth.engine import ConflictKind
     from kzhealth.report import Report
     from kzhealth.sources import Added
+    from kzhealth.store.cache import Cache
 
 
 class UnknownName(LookupError):
@@ -57,7 +58,7 @@ def list_claims(
     root: Path, cache: Cache | None, chosen: ClaimFilter, progress: Progress | None = None
 ) -> tuple[Dataset, list[Claim]]:
     """The claims the filter keeps, in the dataset's order."""
-    dataset = load_dataset(root, cache, progress)
+    dataset = load_dataset(root, cached_files(cache), progress)
     return dataset, _checked(chosen, dataset.sources, dataset.metrics).claims(dataset)
 
 
@@ -71,7 +72,7 @@ def conflicts(
     """The conflicts among the folder's claims that the filter keeps, most severe first:
     from the groups' stored results where the cache has them, compared afresh otherwise."""
     from kzhealth import report  # noqa: PLC0415 - only this command compares
-    from kzhealth.index import load_index  # noqa: PLC0415
+    from kzhealth.store.index import load_index  # noqa: PLC0415
 
     index = load_index(root, cache, progress)
     try:
@@ -86,7 +87,7 @@ def sources(
     root: Path, cache: Cache | None, progress: Progress | None = None
 ) -> tuple[Dataset, list[tuple[Source, int]]]:
     """Every source with the number of claims it carries."""
-    dataset = load_dataset(root, cache, progress)
+    dataset = load_dataset(root, cached_files(cache), progress)
     counts = Counter(c.source for c in dataset.claims)
     return dataset, [(s, counts[s.id]) for s in dataset.sources.values()]
 
@@ -95,7 +96,7 @@ def metrics(
     root: Path, cache: Cache | None, search: str | None = None, progress: Progress | None = None
 ) -> tuple[Dataset, list[tuple[Metric, int]]]:
     """Every metric (whose id or description holds ``search``) with how many claims use it."""
-    dataset = load_dataset(root, cache, progress)
+    dataset = load_dataset(root, cached_files(cache), progress)
     counts = Counter(c.metric for c in dataset.claims)
     needle = search.casefold() if search else None
     rows = [
@@ -111,7 +112,7 @@ def show(
 ) -> tuple[Dataset, Metric, list[Claim]]:
     """A metric and its claims as a series, in order of period; or a claim's metric with that
     claim first, then the series."""
-    dataset = load_dataset(root, cache, progress)
+    dataset = load_dataset(root, cached_files(cache), progress)
     if item in dataset.metrics:
         series = [c for c in dataset.claims if c.metric == item]
         return dataset, dataset.metrics[item], sorted(series, key=_in_series)
@@ -138,7 +139,7 @@ def check(
     """The dataset checked, and against its source texts when ``texts`` is given."""
     from kzhealth.checker import check_dataset  # noqa: PLC0415 - only this command
 
-    dataset = load_dataset(root, cache, progress)
+    dataset = load_dataset(root, cached_files(cache), progress)
     return dataset, check_dataset(dataset, texts)
 
 

@@ -18,7 +18,6 @@ import typer
 
 from kzhealth import __version__
 from kzhealth import app as app_layer
-from kzhealth.cache import Cache, default_cache_dir
 from kzhealth.engine import ConflictKind
 from kzhealth.errors import DataError, ExitCode
 from kzhealth.loader import Progress
@@ -26,6 +25,7 @@ from kzhealth.model import SourceKind, Topic
 from kzhealth.paths import default_claims_dir
 from kzhealth.query import ClaimFilter
 from kzhealth.render import Output, OutputFormat, renderer
+from kzhealth.store.cache import Cache, default_cache_dir
 
 app = typer.Typer(
     name="kzhealth",

@@ -31,9 +31,10 @@ from itertools import combinations, groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from kzhealth.model import Claim, Measure, Metric, MetricKind, PeriodBasis
+from kzhealth.model import Claim, Measure, Metric, MetricKind, PeriodBasis, Status
 from kzhealth.periods import Period
 from kzhealth.ranges import Interval, common
+from kzhealth.units import DIMENSIONS
 
 
 class ConflictKind(StrEnum):
@@ -94,6 +95,44 @@ def group_key(claim: Claim) -> GroupKey:
         claim.unit_info.dimension,
         claim.status.is_goal,
     )
+
+
+def key_text(key: GroupKey) -> str:
+    """A group key as one string: what the store keeps per claim, and hashes well."""
+    return _KEY_SEP.join((*key[:5], "1" if key.goal else "0"))
+
+
+def key_metric(text: str) -> str:
+    """The metric of a group key written by ``key_text``."""
+    return text.partition(_KEY_SEP)[0]
+
+
+def parse_key(text: str) -> GroupKey | None:
+    """The inverse of ``key_text``; None for text it never writes."""
+    parts = text.split(_KEY_SEP)
+    if len(parts) != 6:
+        return None
+    metric, measure, subject, scope, dimension, goal = parts
+    member = _MEASURES.get(measure)
+    if member is None or dimension not in DIMENSIONS or goal not in ("0", "1"):
+        return None
+    return GroupKey(metric, member, subject, scope, dimension, goal == "1")
+
+
+_KEY_SEP = "\x1f"  # ids, slugs, subjects and dimensions never contain it
+_MEASURES = {m.value: m for m in Measure}
+
+
+def claim_key_text(claim: Claim) -> str:
+    """``key_text(group_key(claim))``, without building the key: a cold run does this for
+    every claim."""
+    return _KEY_SEP.join(
+        (claim.metric, claim.measure, claim.subject, claim.scope, claim.unit_info.dimension,
+         _GOAL[claim.status])
+    )  # fmt: skip
+
+
+_GOAL = {status: "1" if status.is_goal else "0" for status in Status}
 
 
 def _direction(claim: Claim) -> int:

@@ -1,36 +1,28 @@
 """Load a claims folder into a validated Dataset, or raise DataError with every problem in it.
 
-Each file is read, hashed, and then either taken from the cache (when one is given and holds
-that exact content) or parsed and validated; a file with problems is never cached. Cross-file
+Each file is read and then parsed and validated, or taken from a ``FileCache`` that holds that
+exact content (the store's, ``kzhealth.store.files``; the loader knows no cache format). Cross-file
 checks - sources and metrics that claims refer to, units that suit their metric, duplicate ids -
 run on the merged result every time.
-
-A parsed claims file also leaves its *index* in the cache (ids, references, each claim's group
-key and the content key of its record), which ``kzhealth.index`` builds on.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kzhealth.cache import content_key, packer
-from kzhealth.engine import GroupKey
 from kzhealth.errors import MAX_PROBLEMS, DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
-from kzhealth.model import Claim, Ignored, Measure, Metric, Source, Status
-from kzhealth.units import DIMENSIONS
+from kzhealth.model import Claim, Ignored, Metric, Source
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, TypeAdapter, ValidationError
 
-    from kzhealth.cache import Cache
     from kzhealth.yamlsource import Mark, YamlFile
 
 SOURCES_FILE = "sources.yaml"
@@ -63,7 +55,7 @@ class LoadedFile:
     ignored: list[Ignored] = field(default_factory=list)
     ignored_marks: list[Mark] = field(default_factory=list)
     parsed: YamlFile | None = field(default=None, repr=False)  # kept once parsed for locating
-    rows: list[bytes] | None = field(default=None, repr=False)  # see encoded_rows
+    rows: list[bytes] | None = field(default=None, repr=False)  # the store's encoding
 
     def at(self, mark: Mark) -> Location:
         return Location(self.display, *mark)
@@ -81,7 +73,7 @@ class LoadedFile:
         return self.parsed.locate(loc)
 
 
-# --- validation of one file (pydantic is imported only here, only on a cache miss) ---------
+# --- validation of one file (pydantic is imported only here, only when a file is parsed) -----
 
 
 def _problems(
@@ -181,7 +173,7 @@ def _validated(
     return parsed.model_copy(update=validated)
 
 
-def _parse(path: Path, display: str, raw: bytes, kind: str) -> LoadedFile:
+def parse_file(path: Path, display: str, raw: bytes, kind: str) -> LoadedFile:
     """Parse and validate one file into records; DataError with every problem otherwise."""
 
     from kzhealth import schema  # noqa: PLC0415
@@ -225,179 +217,26 @@ def _mark(location: Location) -> Mark:
     return (location.line, location.column)
 
 
-# --- the cache's view of a file --------------------------------------------------------------
-
-_RECORDS: dict[str, Any] = {"sources": Source, "metrics": Metric, "claims": Claim}
+# --- one file, parsed or from a cache ------------------------------------------------------
 
 
-def _to_cache(loaded: LoadedFile, kind: str) -> bytes:
-    """The entry, in MessagePack: a map of the fields below and ``records``. Claims are rows in
-    FIELDS order, packed once for the entry and the content keys of the index
-    (``encoded_rows``) and put in as they are."""
-    rest = {
-        "marks": loaded.marks,
-        "source": loaded.source,
-        "source_mark": loaded.source_mark,
-        "ignored": [[i.figure, i.context, i.reason] for i in loaded.ignored],  # Ignored.FIELDS
-        "ignored_marks": loaded.ignored_marks,
-    }
-    packing = packer()
-    if kind != "claims":
-        packed: bytes = packing.pack({"records": [r.to_dict() for r in loaded.records], **rest})
-        return packed
-    rows = encoded_rows(loaded)
-    fields = [packing.pack(k) + packing.pack(v) for k, v in rest.items()]
-    return b"".join([packing.pack_map_header(len(rest) + 1), *fields, packing.pack("records"),
-                     packing.pack_array_header(len(rows)), *rows])  # fmt: skip
+class FileCache(Protocol):
+    """Validated files by content: what a run may take instead of parsing."""
+
+    def file(self, path: Path, display: str, kind: str, raw: bytes) -> LoadedFile:
+        """The file of that content: remembered, or ``parse_file``'s and then remembered."""
+        ...
+
+    def close(self, claim_files: int) -> None:
+        """The run is over; the folder has that many claims files (what to keep room for)."""
+        ...
 
 
-def encode_row(row: list[Any]) -> bytes:
-    """A claim's row as the cache stores it, and as its content key hashes it."""
-    packed: bytes = packer().pack(row)
-    return packed
-
-
-def encoded_rows(loaded: LoadedFile) -> list[bytes]:
-    """A claims file's records as ``encode_row`` writes them (encoded once, then kept)."""
-    if loaded.rows is None:
-        pack = packer().pack
-        loaded.rows = [pack(claim.to_row()) for claim in loaded.records]
-    return loaded.rows
-
-
-def file_from_entry(entry: Any, path: Path, display: str, kind: str) -> LoadedFile | None:
-    """Records rebuilt from a verified entry, or None when its shape is wrong (re-parse)."""
-    try:
-        make = Claim.from_row if kind == "claims" else _RECORDS[kind].from_dict
-        records = [make(d) for d in entry["records"]]
-        marks = [(int(line), int(col)) for line, col in entry["marks"]]
-        ignored = [Ignored(*_three(row)) for row in entry["ignored"]]
-        ignored_marks = [(int(line), int(col)) for line, col in entry["ignored_marks"]]
-        line, col = entry["source_mark"]
-        if len(marks) != len(records) or len(ignored_marks) != len(ignored):
-            return None
-        return LoadedFile(
-            path,
-            display,
-            records,
-            marks,
-            str(entry["source"]),
-            (int(line), int(col)),
-            ignored,
-            ignored_marks,
-        )
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-
-def _three(row: Any) -> tuple[Any, Any, Any]:
-    """An ignored figure's row (``Ignored.FIELDS``); TypeError or ValueError for anything but a
-    list of three."""
-    if not isinstance(row, list):
-        raise TypeError("an ignored figure is stored as a list")
-    figure, context, reason = row
-    return figure, context, reason
-
-
-def _load_file(path: Path, display: str, kind: str, cache: Cache | None) -> LoadedFile:
+def _load_file(path: Path, display: str, kind: str, cache: FileCache | None) -> LoadedFile:
     raw = read_bytes(path, display)
-    digest = hashlib.sha256(raw).hexdigest() if cache is not None else ""
-    return load_bytes(path, display, kind, cache, raw, digest)[0]
-
-
-def load_bytes(
-    path: Path,
-    display: str,
-    kind: str,
-    cache: Cache | None,
-    raw: bytes,
-    digest: str,
-    *,
-    parse: bool = False,
-) -> tuple[LoadedFile, list[str] | None]:
-    """The file from the cache (unless ``parse``) or parsed; with its index (``make_index``)
-    when it had to parse a claims file and store it."""
-    if cache is not None and not parse:
-        entry = cache.get(kind, digest)
-        if entry is not None:
-            loaded = file_from_entry(entry, path, display, kind)
-            if loaded is not None:
-                return loaded, None
-    loaded = _parse(path, display, raw, kind)
     if cache is None:
-        return loaded, None
-    cache.put_encoded(kind, digest, _to_cache(loaded, kind))
-    if kind != "claims":
-        return loaded, None
-    index = make_index(loaded)
-    cache.put_encoded("index", digest, INDEX_SEPARATOR.join(index).encode())
-    return loaded, index
-
-
-# --- a claims file's index: what cross-file checks and grouping need, and no more ---------
-
-
-def key_text(key: GroupKey) -> str:
-    """A group key as one string: what the index stores per claim, and hashes well."""
-    return _KEY_SEP.join((*key[:5], "1" if key.goal else "0"))
-
-
-def key_metric(text: str) -> str:
-    """The metric of a group key written by ``key_text``."""
-    return text.partition(_KEY_SEP)[0]
-
-
-def parse_key(text: str) -> GroupKey | None:
-    """The inverse of ``key_text``; None for text it never writes."""
-    parts = text.split(_KEY_SEP)
-    if len(parts) != 6:
-        return None
-    metric, measure, subject, scope, dimension, goal = parts
-    member = _MEASURES.get(measure)
-    if member is None or dimension not in DIMENSIONS or goal not in ("0", "1"):
-        return None
-    return GroupKey(metric, member, subject, scope, dimension, goal == "1")
-
-
-_KEY_SEP = "\x1f"  # ids, slugs, subjects and dimensions never contain it
-_MEASURES = {m.value: m for m in Measure}
-
-
-INDEX_SEPARATOR = "\x1d"  # between an index's fields: none of them can hold it (see make_index)
-
-
-def make_index(loaded: LoadedFile) -> list[str]:
-    """A claims file's index: what cross-file checks and grouping need, and the content key of
-    each claim's record (see ``encode_row``). Five fields: the source, the ids ("\\n" between),
-    the content keys (back to back), the references ("metric<TAB>unit family" lines) and each
-    claim's group key (``key_text``, "\\n" between) - slugs, codes and hex digits only, which is
-    why the cache stores them as plain text joined by ``INDEX_SEPARATOR``: JSON would take
-    longer to write and read."""
-    records = loaded.records
-    # What each claim needs of its metric, once per distinct need, in the order first met.
-    needs = {(c.metric, c.unit_info.family if c.measure in _IN_METRIC_UNIT else None): None
-             for c in records}  # fmt: skip
-    refs = [f"{metric}\t{family.value if family else ''}" for metric, family in needs]
-    return [
-        loaded.source,
-        "\n".join([c.id for c in records]),
-        "".join([content_key(row) for row in encoded_rows(loaded)]),
-        "\n".join(refs),
-        "\n".join([claim_key_text(c) if c.compared else "" for c in records]),
-    ]
-
-
-def claim_key_text(claim: Claim) -> str:
-    """``key_text(group_key(claim))``, without building the key: a cold run does this for
-    every claim."""
-    return _KEY_SEP.join(
-        (claim.metric, claim.measure, claim.subject, claim.scope, claim.unit_info.dimension,
-         _GOAL[claim.status])
-    )  # fmt: skip
-
-
-_IN_METRIC_UNIT = frozenset(m for m in Measure if m.in_metric_unit)
-_GOAL = {status: "1" if status.is_goal else "0" for status in Status}
+        return parse_file(path, display, raw, kind)
+    return cache.file(path, display, kind, raw)
 
 
 # --- the folder ------------------------------------------------------------------------------
@@ -490,7 +329,7 @@ def check_folder(root: Path) -> str:
 
 
 def load_tables(
-    root: Path, shown: str, cache: Cache | None, problems: list[Problem]
+    root: Path, shown: str, cache: FileCache | None, problems: list[Problem]
 ) -> FolderTables:
     """sources.yaml and metrics.yaml, their problems (and duplicate ids) added to ``problems``."""
     found: dict[str, dict[str, Any] | None] = {}
@@ -517,7 +356,7 @@ Progress = Callable[[int, int], None]  # told (done, total) as claims files are 
 
 
 def load_dataset(
-    root: Path, cache: Cache | None = None, progress: Progress | None = None
+    root: Path, cache: FileCache | None = None, progress: Progress | None = None
 ) -> Dataset:
     """Load and cross-check a claims folder; every problem is collected before raising.
     ``progress`` is told of each claims file read."""
@@ -548,7 +387,7 @@ def load_dataset(
 
     where = _unique(ids, "claim", problems)
     if cache is not None:
-        cache.close(files_in_use=2 * len(files) + 2)  # an entry and an index per claims file
+        cache.close(len(files))
     if problems:
         raise DataError(problems)
     sources, metrics = tables.sources or {}, tables.metrics or {}

@@ -10,7 +10,7 @@ report is then the conflicts of every group in the engine's order, byte for byte
 ``render.jsonfmt.conflicts`` writes for the whole dataset.
 
 A stored group result is a header line, ``severity kind first-claim-id bytes`` per conflict
-joined by ``;``, and a body, each conflict's JSON back to back (``kzhealth.cache``): a warm run
+joined by ``;``, and a body, each conflict's JSON back to back (``store.cache``): a warm run
 decodes no conflict for JSON, it only puts them in order and writes them.
 
 Every format renders the same ``Report``: JSON writes its conflicts' JSON as it is, the other
@@ -36,10 +36,10 @@ from kzhealth.engine import (
     order_prefix,
     rank,
 )
-from kzhealth.index import DatasetIndex, Group
 from kzhealth.model import Claim, Measure
 from kzhealth.query import ClaimFilter
 from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
+from kzhealth.store.index import DatasetIndex, Group
 
 Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
 

@@ -1,5 +1,5 @@
 """A cache of validated content, keyed on content: never on names, times or sizes (a snapshot's
-stamps only tell which content a file still has: ``kzhealth.index``).
+stamps only tell which content a file still has: ``kzhealth.store.index``).
 
 Three tables:
 
@@ -7,12 +7,12 @@ Three tables:
   to locate them), and a claims file's *index* (ids, references, group keys, a content key per
   record), each keyed on the file's sha256: an unchanged file is neither parsed nor validated;
 - ``groups``: the conflicts of one group of comparable claims, rendered, keyed on a hash of the
-  group's key and of each member's record and source details (``kzhealth.index``): a header
+  group's key and of each member's record and source details (``kzhealth.store.index``): a header
   line, and the conflicts' JSON back to back. A group compared again
   after an edit takes its other members' records from their files' entries, and keeps them as
   an entry of its own (keyed on the group's key) for the next edit;
 - ``snapshots``: one per claims folder, every file's index and stamp and every group's members
-  merged, used only for the files whose sha256 it names, or whose stamp (``kzhealth.index``).
+  merged, used only for the files whose sha256 it names, or whose stamp (``kzhealth.store.index``).
 
 A run reads the entries it queued as they will be written.
 
@@ -337,7 +337,7 @@ class Cache:
         return found
 
     def get_snapshot(self, key: str) -> bytes | None:
-        """The snapshot stored for a claims folder (see kzhealth.index), if its checksum
+        """The snapshot stored for a claims folder (see kzhealth.store.index), if its checksum
         (``body_checksum``) is the one stored beside it. Read through SQLite's blob interface,
         straight into the bytes returned: a query first copies a value into a buffer of its
         own."""

@@ -3,7 +3,7 @@
 ``load_index`` gives what ``loader.load_dataset`` checks, without building every claim:
 
 1. each claims file's *index* (ids, references, each claim's group key and the content key of
-   its record; see ``loader.make_index``), cached per file content like the file itself;
+   its record; see ``store.files.make_index``), cached per file content like the file itself;
 2. the *groups* of comparable claims merged from those indexes, each with a *signature*: a hash
    of its key, its members' records in the dataset's order, and what their records show of their
    source and metric. The report caches each group's conflicts under its signature;
@@ -38,31 +38,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kzhealth import __version__
-from kzhealth.cache import FORMAT, KEY_SIZE, content_key, pack, unpack
-from kzhealth.engine import GroupKey
+from kzhealth.engine import GroupKey, key_metric, parse_key
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes, read_file
 from kzhealth.loader import (
-    INDEX_SEPARATOR,
     LoadedFile,
     Progress,
     check_folder,
     claim_files,
-    encode_row,
-    encoded_rows,
-    key_metric,
-    load_bytes,
     load_dataset,
     load_tables,
-    make_index,
-    parse_key,
     shown_in,
 )
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.records import metric_details, source_details
+from kzhealth.store.cache import FORMAT, KEY_SIZE, content_key, pack, unpack
+from kzhealth.store.files import (
+    INDEX_SEPARATOR,
+    cached_files,
+    encode_row,
+    encoded_rows,
+    in_use,
+    load_bytes,
+    make_index,
+)
 
 if TYPE_CHECKING:
-    from kzhealth.cache import Cache
+    from kzhealth.store.cache import Cache
 
 ToParse = tuple[Path, str, bytes | None, str]  # path, display name, bytes (None: not read), sha256
 REWRITE_AFTER = 32  # files changed (or newly stamped) since the snapshot before it is rewritten
@@ -82,7 +84,7 @@ class FileIndex:
     ids: str
     rows: str  # each claim's record's content key (cache.content_key)
     refs: str  # lines "metric<TAB>unit family it needs" (empty when none), as the claims use them
-    groups: str  # each claim's group key (loader.key_text); "" when it is not compared
+    groups: str  # each claim's group key (engine.key_text); "" when it is not compared
     loaded: LoadedFile | None = field(default=None, repr=False)  # when read whole in this run
     _texts: list[str] | None = field(default=None, repr=False)
 
@@ -144,7 +146,7 @@ class Group:
     """Comparable claims: their key, signature, and (file, position) of each in order."""
 
     key: GroupKey
-    text: str  # loader.key_text(key)
+    text: str  # engine.key_text(key)
     signature: str
     packed: str  # its members (file, position), in the dataset's order: see _pack
     members: list[tuple[int, int]] | None = None  # when merged in this run: unpacked already
@@ -180,7 +182,7 @@ class DatasetIndex:
         """Write what this run queued in the cache (``Cache.close``), keeping room for every
         file's entry and index and every group's result."""
         if self.cache is not None:
-            self.cache.close(files_in_use=2 * len(self.files) + 2, groups_in_use=len(self.groups))
+            self.cache.close(files_in_use=in_use(len(self.files)), groups_in_use=len(self.groups))
 
     def members(self, group: Group) -> list[tuple[int, int]]:
         """(file, position) of the group's claims, in the dataset's order. Members kept from an
@@ -571,7 +573,7 @@ def _snapshot(stamps: _Stamps) -> _Snapshot | None:
 
 def _unreadable(root: Path, cache: Cache | None, exc: DataError) -> DataError:
     """The located problems of the whole folder (load_dataset), or ``exc`` if it finds none."""
-    load_dataset(root, cache)
+    load_dataset(root, cached_files(cache))
     return exc
 
 
@@ -753,7 +755,7 @@ def load_index(
     # Files added, removed or renamed: the snapshot is not used; groups are merged afresh below.
     snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
     del stamps  # and with it the snapshot's body, parsed now
-    tables = load_tables(root, shown, cache, problems)
+    tables = load_tables(root, shown, cached_files(cache), problems)
     files, old, edited = _indexes(root, cache, read, snapshot, progress)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
