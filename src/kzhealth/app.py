@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Collection, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,8 +24,18 @@ if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
     from kzhealth.engine import ConflictKind
     from kzhealth.report import Report
-    from kzhealth.sources import Added
+    from kzhealth.sources import Added, Article
     from kzhealth.store.cache import Cache
+
+
+@dataclass(frozen=True, slots=True)
+class Drafting:
+    """``kzhealth draft``'s result: the claims drafted, those left out, the file's text."""
+
+    source: Source
+    claims: list[Claim]
+    left_out: list[str]
+    text: str
 
 
 class UnknownName(LookupError):
@@ -68,9 +78,12 @@ def conflicts(
     chosen: ClaimFilter,
     kinds: Collection[ConflictKind] = (),
     progress: Progress | None = None,
+    *,
+    drafts: bool = False,
 ) -> Report:
     """The conflicts among the folder's claims that the filter keeps, most severe first:
-    from the groups' stored results where the cache has them, compared afresh otherwise."""
+    from the groups' stored results where the cache has them, compared afresh otherwise.
+    Drafted claims are left out unless ``drafts``."""
     from kzhealth import report  # noqa: PLC0415 - only this command compares
     from kzhealth.store.index import load_index  # noqa: PLC0415
 
@@ -80,7 +93,7 @@ def conflicts(
     except UnknownName:
         index.close()  # what this run parsed is still cached
         raise
-    return report.build(index, checked, kinds)
+    return report.build(index, checked, kinds, drafts=drafts)
 
 
 def sources(
@@ -143,11 +156,20 @@ def check(
     return dataset, check_dataset(dataset, texts)
 
 
-def add_source(file: Path, claims: Path, texts: Path, metadata: dict[str, str | None]) -> Added:
+def read_article(file: Path) -> Article:
+    """A text file, or a saved web page's main text and details (``kzhealth.sources``)."""
+    from kzhealth.sources import read_article as reading  # noqa: PLC0415
+
+    return reading(file)
+
+
+def add_source(
+    file: Path, claims: Path, texts: Path, metadata: dict[str, str | None], article: Article
+) -> Added:
     """A source document added to the folder (``kzhealth.sources``)."""
     from kzhealth.sources import add_source as adding  # noqa: PLC0415
 
-    return adding(file, claims, texts, metadata)
+    return adding(file, claims, texts, metadata, article)
 
 
 def init(folder: Path, shipped: Path, schemas: Path) -> list[Path]:
@@ -186,3 +208,57 @@ def init(folder: Path, shipped: Path, schemas: Path) -> list[Path]:
 
 
 _MODELINE = "# yaml-language-server: $schema=schemas/%s.schema.json"
+
+
+def draft(root: Path, texts: Path, source_id: str) -> tuple[Dataset, Drafting]:
+    """The source's text drafted into claims (``kzhealth.draft``), each checked as the loader
+    checks a claim; a figure whose draft would not load is left out and named."""
+    from kzhealth import draft as drafting  # noqa: PLC0415 - only this command
+    from kzhealth.errors import DataError, Location, Problem, display_path  # noqa: PLC0415
+
+    dataset = load_dataset(root)
+    source = dataset.sources.get(source_id)
+    if source is None:
+        raise UnknownName(
+            _unknown("unknown source", source_id, list(dataset.sources), "kzhealth sources")
+        )
+    path = texts / source.file
+    shown = display_path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DataError(
+            [Problem(Location(shown), "", f"cannot read the text: {exc.strerror}")]
+        ) from None
+    except UnicodeDecodeError:
+        raise DataError([Problem(Location(shown), "", "not UTF-8 text")]) from None
+    taken = {c.id for c in dataset.claims}
+    drafted = drafting.draft(text, source, dataset.metrics, taken)
+    kept, left_out = drafting.validated(drafted, source)
+    first = (root / "sources.yaml").read_text("utf-8").partition("\n")[0]
+    modeline = (
+        first.replace("sources.schema.json", "claims.schema.json")
+        if "yaml-language-server" in first
+        else None
+    )
+    text = drafting.claims_text(source, kept, modeline, left_out)
+    claims = [item.claim for item in kept if item.claim is not None]
+    return dataset, Drafting(source, claims, left_out, text)
+
+
+def write_draft(target: Path, text: str, *, force: bool) -> None:
+    """The drafted claims file, as a new file; with ``force`` an existing one is first renamed
+    to ``<name>.bak`` (or ``.bak2``, ...), so nothing a curator wrote is lost."""
+    from kzhealth.errors import DataError, Location, Problem, display_path  # noqa: PLC0415
+
+    if target.exists():
+        if not force:
+            message = "already exists; review it, or draft again with --force (it is kept as .bak)"
+            raise DataError([Problem(Location(display_path(target)), "", message)])
+        n, backup = 1, target.with_name(target.name + ".bak")
+        while backup.exists():
+            n += 1
+            backup = target.with_name(f"{target.name}.bak{n}")
+        target.rename(backup)
+    with target.open("x", encoding="utf-8") as out:
+        out.write(text)

@@ -1,7 +1,8 @@
 """`kzhealth check [--texts DIR]`: verify the dataset, and against the source texts.
 
-For every change: the sign of its value is the direction its quote gives the figure. Metrics
-that look alike (one quantity under two ids, perhaps) are warned about.
+Every claim is reviewed (none is still a ``draft``). For every change: the sign of its value is
+the direction its quote gives the figure. Metrics that look alike (one quantity under two ids,
+perhaps) are warned about.
 
 For every source: its file is in the texts folder (and does not lead out of it) and its sha256
 matches. For every claim: its quote occurs in the text (ignoring differences of whitespace and of
@@ -331,11 +332,23 @@ def lookalike_metrics(dataset: Dataset) -> list[Problem]:
     return found
 
 
+def unreviewed(dataset: Dataset) -> list[Problem]:
+    """Every claim still marked ``draft: true``: a draft is reviewed before it counts."""
+    problems = []
+    for claim in dataset.claims:
+        if claim.draft:
+            what = "choose its metric, " if not claim.metric else ""
+            message = f"{claim.id} is a draft: review it, {what}then delete `draft: true`"
+            problems.append(Problem(dataset.where[claim.id], "draft", message))
+    return problems
+
+
 def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
     """Check the dataset: each change's sign against its quote's wording, and with a texts
     folder everything against the texts."""
     report = CheckReport(len(dataset.claims), len(dataset.sources), texts)
     report.failures.extend(direction_problems(dataset))
+    report.failures.extend(unreviewed(dataset))
     report.warnings.extend(lookalike_metrics(dataset))
     if texts is None:
         report.failures.sort()

@@ -288,12 +288,20 @@ def conflicts(
     output: OutputOpt = None,
     force: ForceOpt = False,
     no_cache: NoCacheOpt = False,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts", help="Compare the drafted claims too (`kzhealth draft`), marked as drafts."
+        ),
+    ] = False,
 ) -> None:
     """Show where figures conflict, side by side, each tagged with its source and why."""
     chosen = ClaimFilter(source, metric, topic, subject, search)
     root = _root_of(claims)
     with _reported() as progress:
-        found = app_layer.conflicts(root, _cache(no_cache), chosen, kind or (), progress)
+        found = app_layer.conflicts(
+            root, _cache(no_cache), chosen, kind or (), progress, drafts=drafts
+        )
     shown = _shown(limit, every, fmt, output)
     if fmt is OutputFormat.JSON:
         _emit_encoded(found.chunks(shown), output, force=force, root=root)
@@ -391,7 +399,9 @@ def check(
 
 @app.command("add-source")
 def add_source(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="The article as a text file.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The article: a text file or a saved web page.")
+    ],
     claims: ClaimsDir = None,
     texts: Annotated[
         Path | None,
@@ -416,25 +426,74 @@ def add_source(
     ] = None,
 ) -> None:
     """Add a source document: store its text, append its entry (with its sha256) to
-    sources.yaml. Missing details are asked for on a terminal; elsewhere they are an error."""
+    sources.yaml. A web page gives its main text, title, date and publisher. Missing details
+    are asked for on a terminal; elsewhere they are an error."""
     from kzhealth.sources import REQUIRED, slug  # noqa: PLC0415
 
     root = _root_of(claims)
+    with _reported():
+        article = app_layer.read_article(file)
     metadata: dict[str, str | None] = {
         "id": sid or slug(file.stem), "title": title, "short": short, "publisher": publisher,
         "published": published, "url": url, "kind": kind.value if kind else None,
         "jurisdiction": jurisdiction,
     }  # fmt: skip
+    known = {**article.metadata, **{k: v for k, v in metadata.items() if v}}
     if sys.stdin.isatty():
         for name in REQUIRED:
-            if not metadata.get(name) and not (name == "short" and metadata["title"]):
-                metadata[name] = typer.prompt(name)
+            if not known.get(name) and not (name == "short" and known.get("title")):
+                metadata[name] = known[name] = typer.prompt(name)
     with _reported():
-        added = app_layer.add_source(file, root, texts or root.parent / "texts", metadata)
+        added = app_layer.add_source(file, root, texts or root.parent / "texts", metadata, article)
     from kzhealth.console import make_console  # noqa: PLC0415
 
     console = make_console(stderr=True)
     console.print(f"added {added.source}: {added.text} (sha256 {added.sha256[:12]})", markup=False)
+
+
+@app.command()
+def draft(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="The source's id.")],
+    claims: ClaimsDir = None,
+    texts: Annotated[
+        Path | None,
+        typer.Option("--texts", help="Where the texts are kept. Default: texts/ beside --claims."),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", help="yaml writes the claims file; json prints the drafted claims."
+        ),
+    ] = OutputFormat.TABLE,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the claims file (the old one kept as .bak).")
+    ] = False,
+) -> None:
+    """Draft claims from a source's text: every figure, with its quote, value, unit, period and
+    a suggested metric, written to <claims>/<source>.yaml, each marked draft: true for review."""
+    root = _root_of(claims)
+    with _reported():
+        dataset, drafted = app_layer.draft(root, texts or root.parent / "texts", source)
+    if fmt is OutputFormat.JSON:
+        from kzhealth.render import jsonfmt  # noqa: PLC0415
+
+        _emit(jsonfmt.claims(dataset, drafted.claims))
+        return
+    target = root / f"{source}.yaml"
+    try:
+        app_layer.write_draft(target, drafted.text, force=force)
+    except DataError as exc:
+        _fail(error=exc)
+    left = (
+        f"; {len(drafted.left_out)} figures left out, listed at its end" if drafted.left_out else ""
+    )
+    from kzhealth.console import make_console  # noqa: PLC0415
+
+    make_console(stderr=True).print(
+        f"drafted {len(drafted.claims)} claims into {target}{left}. Review each, delete its "
+        "`draft: true`, then run `kzhealth check`.",
+        markup=False,
+    )
 
 
 @app.command()

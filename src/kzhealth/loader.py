@@ -298,6 +298,8 @@ def _check_claims(
     if metrics is None:
         return problems
     for i, claim in enumerate(loaded.records):
+        if not claim.metric:  # a draft's claim that no metric fitted: check says so
+            continue
         metric = metrics.get(claim.metric)
         if metric is None:
             where = loaded.locate(("claims", i, "metric"))

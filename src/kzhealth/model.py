@@ -233,6 +233,7 @@ class Claim:
     quote: str
     note: str | None
     period_basis: PeriodBasis = PeriodBasis.STATED
+    draft: bool = False  # drafted by ``kzhealth draft`` and not yet reviewed; metric may be ""
     # Worked out once from value, qualifier, unit and periods (see ranges.py for the rules).
     unit_info: Unit = field(init=False, repr=False, compare=False)
     bounds: tuple[Decimal, Decimal] = field(init=False, repr=False, compare=False)
@@ -245,7 +246,7 @@ class Claim:
     FIELDS = (
         "id", "source", "metric", "measure", "figure", "value", "unit", "qualifier", "period",
         "baseline", "subject", "scope", "status", "rank", "reason", "quote", "note",
-        "period_basis",
+        "period_basis", "draft",
     )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -266,18 +267,19 @@ class Claim:
             self.unit, self.qualifier, self.period.text,
             self.baseline.text if self.baseline is not None else None, self.subject, self.scope,
             self.status, self.rank, self.reason, self.quote, self.note, self.period_basis,
+            self.draft,
         ]  # fmt: skip
 
     @classmethod
     def from_row(cls, row: list[Any]) -> Claim:
         """The inverse of ``to_row``; raises KeyError, ValueError or TypeError on a bad row."""
         (cid, source, metric, measure, figure, value, unit, qualifier, period, baseline,
-         subject, scope, status, rank, reason, quote, note, basis) = row  # fmt: skip
+         subject, scope, status, rank, reason, quote, note, basis, draft) = row  # fmt: skip
         return cls(
             cid, source, metric, _MEASURES[measure], figure, value, unit, _QUALIFIERS[qualifier],
             parse_period(period), parse_period(baseline) if baseline is not None else None,
             subject, scope, _STATUSES[status], _RANKS[rank], reason, quote, note,
-            _BASES[basis or "stated"],
+            _BASES[basis or "stated"], draft is True,
         )  # fmt: skip
 
     @classmethod
@@ -290,7 +292,8 @@ class Claim:
 
     @property
     def compared(self) -> bool:
-        return self.rank is not Rank.DEPRECATED
+        """Grouped and compared: not deprecated, and with a metric (a draft may have none)."""
+        return self.rank is not Rank.DEPRECATED and bool(self.metric)
 
 
 # Value-to-member tables: a dict lookup is several times faster than calling the enum, which

@@ -38,6 +38,8 @@ def claim_record(tables: Tables, claim: Claim) -> dict[str, Any]:
     """A claim as data. Beyond the claim it shows only ``source_details`` and the topic of
     ``metric_details``, which is what the conflicts report's cache keys rely on."""
     record = claim.to_dict()
+    if not claim.metric:
+        record["metric"] = None  # a draft's claim that no metric fitted, as its file says
     record["range"] = claim.interval_text
     record["period_label"] = claim.period.label()
     source_file, source_title, published = source_details(tables.sources.get(claim.source))
@@ -47,6 +49,16 @@ def claim_record(tables: Tables, claim: Claim) -> dict[str, Any]:
     details = metric_details(tables.metrics.get(claim.metric))
     record["topic"] = details[0] if details else None
     return record
+
+
+def named(claim: Claim) -> str:
+    """A claim's id as people's formats show it: a draft says so."""
+    return f"{claim.id} (draft)" if claim.draft else claim.id
+
+
+def metric_named(claim: Claim) -> str:
+    """A claim's metric as people's formats show it: a draft's may have none yet."""
+    return claim.metric or "(no metric yet)"
 
 
 def source_record(source: Source, count: int) -> dict[str, Any]:
@@ -103,7 +115,7 @@ def join_conflicts(pieces: Iterable[str]) -> str:
 CLAIM_COLUMNS = [
     "id", "source", "metric", "measure", "figure", "value", "unit", "qualifier", "range",
     "period", "baseline", "subject", "scope", "status", "rank", "reason", "quote", "note",
-    "period_basis",
+    "period_basis", "draft",
     "source_file", "source_title", "source_published", "topic",
 ]  # fmt: skip
 

@@ -44,15 +44,19 @@ from kzhealth.store.index import DatasetIndex, Group
 Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
 
 
-def _encode(index: DatasetIndex, group: Group) -> tuple[str, bytes, list[Piece]]:
-    """Compare one group's claims: its stored form (a header line; each conflict's JSON back to
-    back) and its pieces, as views of that form (each conflict's bytes are kept once)."""
+def _encode(index: DatasetIndex, group: Group, drafts: bool) -> tuple[str, bytes, list[Piece]]:
+    """Compare one group's claims (its drafts only when ``drafts``): its stored form (a header
+    line; each conflict's JSON back to back) and its pieces, as views of that form (each
+    conflict's bytes are kept once)."""
     encoded: dict[str, str] = {}
     header: list[str] = []
     pieces: list[bytes] = []
     places: list[tuple[str, ConflictKind]] = []
     metric_kind = kind_of(group.key.metric, index.metrics)
-    for conflict in classify(group.key, index.records(group), metric_kind):
+    claims = index.records(group)
+    if not drafts:
+        claims = [c for c in claims if not c.draft]
+    for conflict in classify(group.key, claims, metric_kind):
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
@@ -181,32 +185,44 @@ class Report(Sequence[Conflict]):
         return chunks
 
 
+def _signed(signature: str, drafts: bool) -> str:
+    """A group result's cache key: with drafts compared, another result of the same group."""
+    return signature + "+drafts" if drafts else signature
+
+
 _SEVERITY_OF = {rank(severity, ConflictKind.INTERNAL)[0]: severity for severity in Severity}
 
 
-def build(index: DatasetIndex, chosen: ClaimFilter, kinds: Collection[ConflictKind] = ()) -> Report:
+def build(
+    index: DatasetIndex,
+    chosen: ClaimFilter,
+    kinds: Collection[ConflictKind] = (),
+    *,
+    drafts: bool = False,
+) -> Report:
     """The conflicts among every claim of the folder that ``chosen`` keeps (a conflict is kept
     when one of its claims matches), of the given kinds; the index's cache is closed.
 
     Only the groups that can hold a matching claim are read: a group's key decides the metric,
     topic and subject, and ``source`` needs a member from that source's files. A group's stored
-    result is used when there is one for its signature; otherwise the group is compared and its
-    result stored."""
+    result is used when there is one for its signature (and the choice of ``drafts``);
+    otherwise the group is compared and its result stored."""
     groups = [g for g in index.groups if chosen.matches_group(g.key, index.metrics)]
     if chosen.source:
         files = [f for f in index.files if f.source == chosen.source]
         texts = {text for f in files for text in f.texts() if text}
         groups = [g for g in groups if g.text in texts]
     cache = index.cache
-    stored = cache.get_groups([g.signature for g in groups]) if cache is not None else {}
+    signed = [_signed(g.signature, drafts) for g in groups]
+    stored = cache.get_groups(signed) if cache is not None else {}
     found: list[Piece] = []
-    for group in groups:
-        result = stored.get(group.signature)
+    for group, signature in zip(groups, signed, strict=True):
+        result = stored.get(signature)
         pieces = _decode(group.key, *result) if result is not None else None
         if pieces is None:
-            head, body, pieces = _encode(index, group)  # may correct a damaged signature
+            head, body, pieces = _encode(index, group, drafts)  # may correct a damaged signature
             if cache is not None:
-                cache.put_group(group.signature, head, body)
+                cache.put_group(signature, head, body)
         found.extend(pieces)
     index.close()
     found.sort(key=lambda piece: piece[0])

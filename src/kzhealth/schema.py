@@ -167,7 +167,7 @@ class ClaimIn(Record):
 
     id: Slug
     source: Slug
-    metric: Slug
+    metric: Slug | None
     measure: Measure
     figure: Figure
     value: Value
@@ -183,6 +183,17 @@ class ClaimIn(Record):
     quote: Text
     note: Text | None = None
     period_basis: PeriodBasis = PeriodBasis.STATED
+    draft: Annotated[bool, Field(validate_default=True)] = False
+
+    @field_validator("draft")
+    @classmethod
+    def _draft(cls, value: bool, info: ValidationInfo) -> bool:
+        if "metric" in info.data and info.data["metric"] is None and not value:
+            raise ValueError(
+                "a reviewed claim names its metric (metric: null only in a draft); "
+                "see `kzhealth metrics --search WORD`"
+            )
+        return value
 
     @field_validator("subject")
     @classmethod
@@ -252,7 +263,10 @@ class ClaimIn(Record):
         return value
 
     def record(self) -> Claim:
-        return Claim(*(getattr(self, name) for name in Claim.FIELDS))
+        claim = Claim(*(getattr(self, name) for name in Claim.FIELDS))
+        if claim.metric is None:  # a draft's: nothing fitted
+            claim.metric = ""
+        return claim
 
 
 class SourcesFile(Record):

@@ -42,17 +42,66 @@ def shortened(title: str, most: int = 40) -> str:
     return cut or title[:most]
 
 
-def add_source(file: Path, claims: Path, texts: Path, metadata: dict[str, str | None]) -> Added:
-    """Store ``file``'s text in ``texts`` as ``<id>.txt`` and append its entry (``metadata``
-    plus file and sha256; ``short`` from the title when not given) to ``claims/sources.yaml``.
-    A DataError, with nothing written, when metadata is missing or invalid, the text is
-    already a source, or a file is in the way."""
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A document to add: its text (UTF-8 bytes) and what the file says of its details."""
+
+    text: bytes
+    metadata: dict[str, str]
+
+
+def read_article(file: Path) -> Article:
+    """A text file as it is; a saved web page (.html, .htm, or text that starts as HTML) as its
+    main text, headline first, with its title, date, publisher and address (trafilatura, the
+    ``html`` extra). DataError when it is neither UTF-8 text nor a page with an article."""
     shown = display_path(file)
     raw = read_bytes(file, shown)
+    start = raw[:512].lstrip().lower()
+    if file.suffix.lower() in (".html", ".htm", ".xhtml") or start.startswith(
+        (b"<!doctype html", b"<html")
+    ):
+        return _page(raw, shown)
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         raise DataError([Problem(Location(shown), "", "not UTF-8 text")]) from None
+    return Article(raw, {})
+
+
+def _page(raw: bytes, shown: str) -> Article:
+    try:
+        import trafilatura  # noqa: PLC0415 - only a web page needs it
+    except ImportError:
+        message = "a saved web page needs the html extra: pip install 'kzhealth[html]'"
+        raise DataError([Problem(Location(shown), "", message)]) from None
+    body = trafilatura.extract(raw, include_comments=False, include_tables=True, deduplicate=True)
+    if not body or not body.strip():
+        raise DataError([Problem(Location(shown), "", "no article text found in the page")])
+    meta = trafilatura.extract_metadata(raw)
+    found = {
+        "title": getattr(meta, "title", None),
+        "published": getattr(meta, "date", None),
+        "publisher": getattr(meta, "sitename", None) or getattr(meta, "hostname", None),
+        "url": getattr(meta, "url", None),
+    }
+    details = {k: " ".join(str(v).split()) for k, v in found.items() if v and str(v).strip()}
+    title = details.get("title")
+    lines = [line.strip() for line in body.strip().splitlines()]
+    if title and (not lines or lines[0] != title):
+        lines = [title, "", *lines]
+    return Article(("\n".join(lines) + "\n").encode("utf-8"), details)
+
+
+def add_source(
+    file: Path, claims: Path, texts: Path, metadata: dict[str, str | None], article: Article
+) -> Added:
+    """Store the article's text in ``texts`` as ``<id>.txt`` and append its entry
+    (``metadata``, else what the article says, plus file and sha256; ``short`` from the title
+    when not given) to ``claims/sources.yaml``. A DataError, with nothing written, when
+    metadata is missing or invalid, the text is already a source, or a file is in the way."""
+    shown = display_path(file)
+    raw = article.text
+    metadata = {**article.metadata, **{k: v for k, v in metadata.items() if v}}
     digest = hashlib.sha256(raw).hexdigest()
     sources_path = claims / "sources.yaml"
     where = Location(display_path(sources_path))
@@ -77,9 +126,12 @@ def add_source(file: Path, claims: Path, texts: Path, metadata: dict[str, str | 
     if target.exists():
         raise DataError([Problem(Location(display_path(target)), "", "already exists")])
     entry = {**metadata, "file": target.name, "sha256": digest}
+    item = re.search(r"^( *)- ", current.partition("sources:")[2], re.M)
+    indent = item.group(1) if item else "  "  # the file's own: "- id" or "  - id"
+    shown_fields = [name for name in FIELDS if entry.get(name)]
     lines = [
-        f"  {'- ' if n == 0 else '  '}{name}: {json.dumps(str(entry[name]), ensure_ascii=False)}"
-        for n, name in enumerate(name for name in FIELDS if entry.get(name))
+        f"{indent}{'  ' if n else '- '}{name}: {json.dumps(str(entry[name]), ensure_ascii=False)}"
+        for n, name in enumerate(shown_fields)
     ]
     block = "\n".join(lines) + "\n"
     empty = re.search(r"^sources:\s*\[\s*\]\s*$", current, re.M)

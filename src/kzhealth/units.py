@@ -45,6 +45,9 @@ _FIXED: dict[str, tuple[str, Family | None]] = {
     "per_1000_live_births": ("per_1000_live_births", Family.RATE),
     "per_100000_live_births": ("per_100000_live_births", Family.RATE),
     "per_100000_population": ("per_100000_population", Family.RATE),
+    "per_1000_population": ("per_1000_population", Family.RATE),
+    "per_10000_population": ("per_10000_population", Family.RATE),
+    "per_10000_live_births": ("per_10000_live_births", Family.RATE),
     "years": ("days", Family.DURATION),
     "days": ("days", Family.DURATION),
     "working_days": ("working_days", Family.DURATION),
@@ -57,11 +60,7 @@ def _build() -> dict[str, Unit]:
         name: Unit(name, dim, _DAYS_PER_YEAR if name == "years" else Decimal(1), family)
         for name, (dim, family) in _FIXED.items()
     }
-    for word in (
-        "thousand",
-        "million",
-        "billion",
-    ):  # "2.7 million" consultations keeps its rounding
+    for word in ("thousand", "million", "billion", "trillion"):  # "2.7 million" keeps its rounding
         units[word] = Unit(word, "count", Decimal(SCALES[word]), Family.COUNT)
     for code in CURRENCIES:
         for word, scale in SCALES.items():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from kzhealth.engine import Conflict
 from kzhealth.model import Claim, Metric, Source
-from kzhealth.records import Tables, check_lines, visible
+from kzhealth.records import Tables, check_lines, metric_named, named, visible
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
@@ -50,9 +50,9 @@ CLAIM_HEADER = ("id", "source", "metric", "figure", "range", "period", "quote")
 def _claim_row(dataset: Tables, c: Claim) -> tuple[object, ...]:
     figure = c.figure if c.qualifier == "exact" else f"{c.figure} ({c.qualifier})"
     return (
-        c.id,
+        named(c),
         _source_label(dataset, c),
-        c.metric,
+        metric_named(c),
         figure,
         c.interval,
         c.period.label(),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from kzhealth.engine import Conflict, Severity, Tally, tally
 from kzhealth.model import Claim, Metric, Rank, Source
-from kzhealth.records import Tables, check_lines, visible
+from kzhealth.records import Tables, check_lines, metric_named, named, visible
 from kzhealth.render.layout import (
     GAP,
     Cell,
@@ -152,7 +152,7 @@ def _claim_grid(view: _View, items: Sequence[Claim], width: int) -> Iterator[Lin
     header = ("Claim", "Source", "Figure", "Period", "Subject")
     rows = [
         [
-            [a(c.id, "bold"), a(c.metric, "dim")],
+            [a(named(c), "bold"), a(metric_named(c), "dim")],
             [p(view.label(c))],
             _figure(c),
             _period(c),
@@ -177,8 +177,8 @@ def _spaced(rows: Iterable[Sequence[Cell]]) -> Iterator[Sequence[Cell]]:
 
 def _claim_record(view: _View, claim: Claim, width: int) -> Iterator[Line]:
     figure = _figure(claim)
-    head = [a(claim.id, "bold"), *figure[: len(figure) - 1], *_period(claim)]
-    head += [a(view.label(claim), "dim"), a(claim.metric, "dim")]
+    head = [a(named(claim), "bold"), *figure[: len(figure) - 1], *_period(claim)]
+    head += [a(view.label(claim), "dim"), a(metric_named(claim), "dim")]
     if claim.subject != "KZ" or claim.scope != "national":
         scope = "" if claim.scope == "national" else f" ({claim.scope})"
         head.append(a(f"{claim.subject}{scope}", "dim"))
@@ -283,7 +283,9 @@ def _side_by_side(view: _View, members: Sequence[Claim], width: int) -> Iterator
     """A conflict's claims in columns, figures beside figures; quotes beside them when there
     is room, else beneath each claim; each claim a record when even the figures do not fit."""
     header = ("Claim", "Period", "Figure")
-    rows = [[[a(c.id, "bold"), p(view.label(c), "dim")], _period(c), _figure(c)] for c in members]
+    rows = [
+        [[a(named(c), "bold"), p(view.label(c), "dim")], _period(c), _figure(c)] for c in members
+    ]
     caps = (44, 22, 28)
     beside = columns(header, rows, width - QUOTE_COLUMN - GAP, caps)
     if beside is not None:

@@ -801,6 +801,8 @@ def _check(
                 refs.update(index.refs.split("\n"))
         for ref in refs:
             name, _, family = ref.partition("\t")
+            if not name:  # a draft's claim with no metric yet
+                continue
             metric = metrics.get(name)
             if metric is None or (family and family != metric.family.value):
                 clean = False

@@ -1,0 +1,221 @@
+"""`kzhealth draft`: an article of our own turned into claims, reviewed, checked, compared."""
+
+# ruff: noqa: E501 - tables of cases and an article read better unwrapped
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers import explain, metric, run, source, write_dataset
+from kzhealth.draft import Dating, draft, periods_in, sentences
+from kzhealth.loader import load_dataset
+from kzhealth.model import Metric, Source
+from kzhealth.periods import parse_period
+
+ARTICLE = """\
+Kazakhstan cuts infant mortality
+
+ASTANA. In the first half of 2025, infant mortality fell by 26.3% compared to the same period of 2024, Dr. Ivanova of the Ministry said.
+Maternal mortality dropped by 10%. At the same time, 1,200 rural doctors were hired.
+Over the past three years, 633 clinics have been built, and 54 more are scheduled for completion by the end of the year.
+By 2029, the share of local medicines is expected to reach 50%.
+The ministry's Order No. 45 was signed on September 1.
+"""
+
+METRICS = {
+    m.id: m
+    for m in (
+        Metric.from_dict(metric("infant_mortality_rate") | {"description": "Infant deaths."}),
+        Metric.from_dict(metric("maternal_mortality_ratio") | {"description": "Maternal deaths."}),
+        Metric.from_dict(metric("rural_doctors_hired", family="count", topic="workforce")),
+        Metric.from_dict(metric("clinics_built", family="count", topic="infrastructure")),
+        Metric.from_dict(metric("local_medicines_share", family="percent", topic="pharma")),
+    )
+}
+SOURCE = Source.from_dict(source("news-a", published="2025-08-14", publisher=None))
+
+
+def drafted() -> dict[str, dict[str, object]]:
+    return {str(d.fields["figure"]): d.fields for d in draft(ARTICLE, SOURCE, METRICS, set())}
+
+
+def test_every_figure_is_drafted_and_nothing_else() -> None:
+    assert list(drafted()) == ["26.3%", "10%", "1,200", "633", "54", "50%"]
+
+
+def test_values_signs_measures_and_metrics() -> None:
+    got = drafted()
+    assert got["26.3%"].items() >= {
+        "metric": "infant_mortality_rate", "measure": "change_pct", "value": "-26.3",
+        "unit": "percent", "period": "2025-H1", "baseline": "2024-H1",
+    }.items()  # fmt: skip
+    assert got["10%"]["metric"] == "maternal_mortality_ratio"
+    assert got["10%"]["value"] == "-10"
+    assert got["1,200"]["measure"] == "count" and got["1,200"]["metric"] == "rural_doctors_hired"
+    assert got["50%"]["measure"] == "share" and got["50%"]["status"] == "target"
+
+
+def test_periods_follow_the_corpus_rules() -> None:
+    got = drafted()
+    assert got["10%"]["period"] == "2025"  # no period named: the year reported, inferred
+    assert got["10%"]["period_basis"] == "inferred"
+    assert got["1,200"]["period"] == "2025"  # "at the same time": the sentence before's
+    assert got["633"]["period"] == "2023/2025"
+    assert got["54"]["period"] == "2025-12-31" and got["54"]["status"] == "target"
+    assert got["50%"]["period"] == "2029"
+    for fields in got.values():
+        parse_period(str(fields["period"]))
+
+
+def test_quotes_are_sentences_of_the_text_even_after_abbreviations() -> None:
+    said = [s.text for s in sentences(ARTICLE)]
+    assert said[0] == "Kazakhstan cuts infant mortality"
+    assert any(s.startswith("ASTANA. In the first half") or s.startswith("In the first half")
+               for s in said)  # fmt: skip
+    assert all(ARTICLE[s.start : s.end] == s.text for s in sentences(ARTICLE))
+    assert any("Dr. Ivanova of the Ministry said." in s for s in said)
+
+
+def test_past_years_end_at_the_year_reported() -> None:
+    spring = Dating.of("It grew in 2025.", parse_period("2025-04-12"))
+    autumn = Dating.of("It grew in 2025.", parse_period("2025-11"))
+    assert [w.period for w in periods_in("over the past five years", spring)] == ["2020/2024"]
+    assert [w.period for w in periods_in("over the past five years", autumn)] == ["2021/2025"]
+    january = Dating.of(
+        "Results of 2025. In 2025 it fell. In 2026 it will rise.", parse_period("2026-01-28")
+    )
+    assert january.year == 2025
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Path:
+    root = write_dataset(
+        tmp_path / "claims",
+        {},
+        sources=[source("news-a", published="2025-08-14", file="news-a.txt")],
+        metrics=[metric(m.id, m.family.value, m.topic.value) for m in METRICS.values()],
+    )
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "news-a.txt").write_text(ARTICLE, "utf-8")
+    return root
+
+
+def test_draft_writes_a_file_that_loads_and_fails_check_until_reviewed(desk: Path) -> None:
+    result = run("draft", "news-a", "--claims", str(desk))
+    assert result.exit_code == 0, explain(result)
+    written = desk / "news-a.yaml"
+    text = written.read_text("utf-8")
+    assert text.count("    draft: true\n") == 6
+    dataset = load_dataset(desk)
+    assert all(c.draft for c in dataset.claims) and len(dataset.claims) == 6
+    check = run("check", "--claims", str(desk))
+    assert check.exit_code == 1
+    assert check.stdout.count("is a draft") + check.stderr.count("is a draft") == 6
+    written.write_text(text.replace("    draft: true\n", ""), "utf-8")
+    reviewed = run("check", "--claims", str(desk), "--texts", str(desk.parent / "texts"))
+    assert "is a draft" not in reviewed.stdout + reviewed.stderr
+    assert "not in" not in reviewed.stdout, explain(reviewed)  # every quote is in the text
+
+
+def test_draft_never_replaces_a_file_without_force(desk: Path) -> None:
+    target = desk / "news-a.yaml"
+    target.write_text("source: news-a\nclaims: []\n# mine\n", "utf-8")
+    refused = run("draft", "news-a", "--claims", str(desk))
+    assert refused.exit_code == 2 and "already exists" in refused.stderr
+    assert target.read_text("utf-8").endswith("# mine\n")
+    forced = run("draft", "news-a", "--claims", str(desk), "--force")
+    assert forced.exit_code == 0, explain(forced)
+    assert (desk / "news-a.yaml.bak").read_text("utf-8").endswith("# mine\n")
+    assert "draft: true" in target.read_text("utf-8")
+
+
+def test_draft_json_is_the_list_shape(desk: Path) -> None:
+    result = run("draft", "news-a", "--claims", str(desk), "--format", "json")
+    assert result.exit_code == 0, explain(result)
+    claims = json.loads(result.stdout)["claims"]
+    assert [c["figure"] for c in claims][:2] == ["26.3%", "10%"]
+    assert all(c["draft"] is True for c in claims)
+    assert not (desk / "news-a.yaml").exists()
+
+
+def test_draft_of_an_unknown_source_names_the_close_ones(desk: Path) -> None:
+    result = run("draft", "news-b", "--claims", str(desk))
+    assert result.exit_code == 2 and "news-a" in result.stderr
+
+
+def test_conflicts_leave_drafts_out_unless_asked(desk: Path) -> None:
+    """A draft that contradicts a reviewed claim is no conflict until --drafts, and is then
+    marked as a draft."""
+    assert run("draft", "news-a", "--claims", str(desk)).exit_code == 0
+    reviewed = {
+        "source": "news-b",
+        "claims": [{"id": "b-imr", "metric": "infant_mortality_rate", "measure": "change_pct",
+                    "figure": "12%", "value": -12, "unit": "percent", "period": "2025-H1",
+                    "baseline": "2024-H1", "subject": "KZ",
+                    "quote": "Infant mortality fell by 12%."}],
+    }  # fmt: skip
+    (desk / "news-b.yaml").write_text(yaml.safe_dump(reviewed), "utf-8")
+    sources = yaml.safe_load((desk / "sources.yaml").read_text("utf-8"))
+    sources["sources"].append(source("news-b"))
+    (desk / "sources.yaml").write_text(yaml.safe_dump(sources), "utf-8")
+    plain = json.loads(run("conflicts", "--claims", str(desk), "-f", "json").stdout)["conflicts"]
+    assert plain == []
+    with_drafts = run("conflicts", "--claims", str(desk), "-f", "json", "--drafts")
+    found = json.loads(with_drafts.stdout)["conflicts"]
+    assert [c["kind"] for c in found] == ["contradiction"]
+    assert {c["id"]: c["draft"] for c in found[0]["claims"]}["b-imr"] is False
+    table = run("conflicts", "--claims", str(desk), "--drafts")
+    assert "(draft)" in table.stdout
+    again = json.loads(run("conflicts", "--claims", str(desk), "-f", "json").stdout)["conflicts"]
+    assert again == []  # the stored result with drafts is not the one without
+
+
+def test_a_draft_may_leave_its_metric_null_but_a_reviewed_claim_may_not(desk: Path) -> None:
+    body = (
+        "source: news-a\nclaims:\n  - id: a-1\n    metric: null\n    measure: count\n"
+        "    figure: '54'\n    value: 54\n    unit: count\n    period: 2025\n    subject: KZ\n"
+        "    quote: 54 more.\n    draft: true\n"
+    )
+    (desk / "news-a.yaml").write_text(body, "utf-8")
+    assert load_dataset(desk).claims[0].metric == ""
+    check = run("check", "--claims", str(desk))
+    assert "choose its metric" in check.stdout + check.stderr
+    (desk / "news-a.yaml").write_text(body.replace("    draft: true\n", ""), "utf-8")
+    bad = run("list", "--claims", str(desk))
+    assert bad.exit_code == 2 and "metric: null only in a draft" in bad.stderr
+
+
+PAGE = """<!DOCTYPE html><html><head><title>Rural clinics open | Example News</title>
+<meta property="og:title" content="Rural clinics open">
+<meta property="og:site_name" content="Example News">
+<meta property="article:published_time" content="2025-08-14T10:00:00+05:00">
+<link rel="canonical" href="https://example.kz/news/clinics"></head>
+<body><nav><a href="/">Home</a> <a href="/health">Health 24/7</a></nav>
+<article><h1>Rural clinics open</h1>
+<p>Over the past three years, 633 clinics have been built in rural Kazakhstan, the Ministry of
+Health said on Thursday in its review of the national project.</p>
+<p>Maternal mortality dropped by 10% in the first half of the year, according to the ministry,
+which expects the figure to keep falling as more clinics open.</p></article>
+<footer>Copyright 2025 Example News. Call 1414.</footer></body></html>
+"""
+
+
+def test_a_saved_page_gives_its_text_title_date_and_publisher(desk: Path, tmp_path: Path) -> None:
+    page = tmp_path / "clinics.html"
+    page.write_text(PAGE, "utf-8")
+    result = run("add-source", str(page), "--claims", str(desk), "--jurisdiction", "KZ",
+                 "--kind", "news")  # fmt: skip
+    assert result.exit_code == 0, explain(result)
+    added = load_dataset(desk).sources["clinics"]
+    assert (added.title, added.publisher, added.published.text, added.url) == (
+        "Rural clinics open", "Example News", "2025-08-14", "https://example.kz/news/clinics"
+    )  # fmt: skip
+    text = (desk.parent / "texts" / "clinics.txt").read_text("utf-8")
+    assert text.startswith("Rural clinics open\n")
+    assert "633 clinics" in text and "Home" not in text and "1414" not in text
+    assert run("draft", "clinics", "--claims", str(desk)).exit_code == 0
+    figures = [c.figure for c in load_dataset(desk).claims if c.source == "clinics"]
+    assert figures == ["633", "10%"]
