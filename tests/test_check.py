@@ -17,6 +17,7 @@ SEEDS = Path(__file__).parents[2] / "shared" / "seeds"
 TEXT = (
     "Infant mortality fell by 20.2% in 2025.\n"
     "Funding reached \u201cabout\u201d $920 million \u2014 a record.\n"
+    "Twelve ministers attended.\n"
 )
 
 
@@ -59,7 +60,7 @@ INVEST = claim(
     "inv", metric="health_investment", measure="level", figure="$920 million", value="920",
     unit="USD million", qualifier="about", quote='Funding reached "about" $920 million - a record.',
 )  # fmt: skip
-YEAR = {"figure": "2025", "reason": "the period"}
+YEAR = {"figure": "Twelve", "reason": "who attended, not a statistic"}
 
 
 @pytest.mark.parametrize(
@@ -141,7 +142,18 @@ def test_uncovered_figure_is_located_in_the_text(tmp_path: Path) -> None:
     assert not report.ok
     [cov] = report.coverage
     assert [(str(u.location).rsplit("/", 1)[-1], u.figure) for u in cov.uncovered] == [
-        ("src-a.txt:1:35", "2025")
+        ("src-a.txt:3:1", "Twelve")
+    ]
+
+
+def test_ignoring_what_is_no_figure_is_only_a_warning(tmp_path: Path) -> None:
+    """A year is no figure: ignoring it is not needed, which check says without failing."""
+    year = {"figure": "2025", "reason": "the period"}
+    root, texts = checked_folder(tmp_path, [IMR, INVEST], [YEAR, year])
+    report = check_dataset(load_dataset(root), texts)
+    assert report.ok, report.failures
+    assert [w.message for w in report.warnings] == [
+        "not needed: kzhealth reads '2025' there as a year"
     ]
 
 

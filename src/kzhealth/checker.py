@@ -22,7 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from kzhealth.errors import Location, Problem, display_path, line_column
-from kzhealth.figures import Normalised, Token, Written, normalise, plain, read_figure, tokens
+from kzhealth.extract import FIGURE, VAGUE, figures_in
+from kzhealth.figures import Normalised, Token, Written, normalise, plain, read_figure
 from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Measure, Metric, Source
 from kzhealth.ranges import Qualifier, half_unit
@@ -209,8 +210,13 @@ def _coverage(
     spans: list[tuple[int, int]],
     failures: list[Problem],
     texts: Path,
+    warnings: list[Problem],
 ) -> Coverage:
-    found = tokens(text.text)
+    """Every figure of the text claimed or ignored; an ignored entry that names a number the
+    reader already knows is no figure (a year, a date) is only a warning."""
+    read = figures_in(text.text)
+    found = [Token(f.text, f.start, f.end) for f in read if f.role in (FIGURE, VAGUE)]
+    others = [f for f in read if f.role not in (FIGURE, VAGUE)]
     covered = [any(a <= t.start and t.end <= b for a, b in spans) for t in found]
     for item, where in dataset.ignored.get(source.id, []):
         wanted = item.figure.casefold()
@@ -227,7 +233,15 @@ def _coverage(
             for i, t in enumerate(found)
             if t.text.casefold() == wanted and any(a <= t.start and t.end <= b for a, b in windows)
         ]
-        if not hits:
+        known = [
+            f
+            for f in others
+            if wanted in f.text.casefold() and any(a <= f.start and f.end <= b for a, b in windows)
+        ]
+        if not hits and known:
+            message = f"not needed: kzhealth reads {item.figure!r} there as {_AS[known[0].role]}"
+            warnings.append(Problem(where, "figure", message))
+        elif not hits:
             failures.append(
                 Problem(where, "figure", f"ignored figure {item.figure!r} is not in the text there")
             )
@@ -239,6 +253,12 @@ def _coverage(
         if not ok:
             report.uncovered.append(_uncovered(token, raw, text, shown))
     return report
+
+
+_AS = {
+    "date": "a date", "year": "a year", "age": "an age", "period": "a period",
+    "reference": "a reference number", "expression": "part of a phrase",
+}  # fmt: skip
 
 
 def _uncovered(token: Token, raw: str, text: Normalised, shown: str) -> Uncovered:
@@ -376,6 +396,8 @@ def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
             where = dataset.where[claim.id]
             shown = display_path(texts / source.file)
             report.failures.extend(_check_claim(claim, text, where, spans, raw, shown))
-        report.coverage.append(_coverage(source, dataset, raw, text, spans, report.failures, texts))
+        report.coverage.append(
+            _coverage(source, dataset, raw, text, spans, report.failures, texts, report.warnings)
+        )
     report.failures.sort()
     return report
