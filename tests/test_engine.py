@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from helpers import make_claim
-from kzhealth.engine import ConflictKind, Severity, find_conflicts, group, group_key
+from kzhealth.engine import ConflictKind, Severity, group, group_key
 from kzhealth.model import Claim
+from kzhealth.relations import find_conflicts
 
 
 def make(cid: str, source: str = "src-a", **fields: Any) -> Claim:

@@ -19,7 +19,7 @@ LAYERS = [
     ["errors", "periods", "ranges", "units", "files", "output", "paths", "__init__"],
     ["model"],
     ["yamlsource", "engine", "figures"],
-    ["wording", "extract"],
+    ["wording", "extract", "relations"],
     ["records", "schema"],
     ["loader"],
     ["query", "checker", "sources", "draft"],

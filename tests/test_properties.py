@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import claim, metric, report_json, source, write_dataset
-from kzhealth.engine import find_conflicts
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
 from kzhealth.model import Measure, Rank, Status
 from kzhealth.ranges import Qualifier, figure_range, parse_value
+from kzhealth.relations import find_conflicts
 from kzhealth.render import jsonfmt
 from kzhealth.store.cache import Cache
 from kzhealth.store.files import encode_row

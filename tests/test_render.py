@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from kzhealth.console import plain_text
-from kzhealth.engine import find_conflicts
 from kzhealth.loader import Dataset, load_dataset
 from kzhealth.records import visible
+from kzhealth.relations import find_conflicts
 from kzhealth.render import OutputFormat, renderer
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -19,8 +19,8 @@ from rich.cells import cell_len
 
 from helpers import explain, run
 from kzhealth.console import ProgressLine
-from kzhealth.engine import find_conflicts
 from kzhealth.loader import load_dataset
+from kzhealth.relations import find_conflicts
 from kzhealth.render.layout import FOLD
 
 SHIPPED = Path(__file__).parents[1] / "claims"

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from helpers import claim, make_claim, run, write_dataset
-from kzhealth.engine import baseline_of, find_conflicts
+from kzhealth.engine import baseline_of
 from kzhealth.model import Claim, Family, Metric, MetricKind, Topic
+from kzhealth.relations import find_conflicts
 
 Verdict = tuple[str, str, list[str]]
 

@@ -39,6 +39,7 @@ from kzhealth.units import DIMENSIONS
 
 class ConflictKind(StrEnum):
     CONTRADICTION = "contradiction"
+    ARITHMETIC = "arithmetic"  # figures a relation links cannot all be true (kzhealth.relations)
     INTERNAL = "internal"
     RECYCLED = "recycled"
     DIFFERENT_PERIOD = "different_period"
@@ -575,11 +576,12 @@ def group(claims: Iterable[Claim]) -> dict[GroupKey, list[Claim]]:
     return groups
 
 
-def find_conflicts(
+def group_conflicts(
     claims: Iterable[Claim], metrics: Mapping[str, Metric] | None = None
 ) -> list[Conflict]:
-    """Every conflict among the claims, most severe first; ``metrics`` gives each metric's kind
-    (a level when it is not there)."""
+    """Every conflict inside the claims' groups, most severe first; ``metrics`` gives each
+    metric's kind (a level when it is not there). ``relations.find_conflicts`` adds the
+    arithmetic across groups."""
     return in_order(
         [
             conflict

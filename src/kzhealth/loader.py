@@ -311,6 +311,28 @@ def _check_claims(
     return problems
 
 
+def _wholes(loaded: LoadedFile) -> list[Problem]:
+    """A metric's ``part_of`` names another metric of the file, and never leads back to it."""
+    metrics = {m.id: m for m in loaded.records}
+    problems = []
+    for n, metric in enumerate(loaded.records):
+        if metric.part_of is None:
+            continue
+        where = loaded.locate(("metrics", n, "part_of"))
+        if metric.part_of not in metrics:
+            problems.append(Problem(where, "part_of", _unknown("metric", metric.part_of, metrics)))
+            continue
+        seen, up = {metric.id}, metric.part_of
+        while up is not None and up not in seen:
+            seen.add(up)
+            up = metrics[up].part_of if up in metrics else None
+        if up is not None:
+            problems.append(
+                Problem(where, "part_of", f"{metric.id} is, through part_of, a part of itself")
+            )
+    return problems
+
+
 @dataclass
 class FolderTables:
     """sources.yaml and metrics.yaml (None where the file failed), and where each source is."""
@@ -351,6 +373,8 @@ def load_tables(
         found[kind] = {r.id: r for r in loaded.records}
         if kind == "sources":
             source_where = located
+        else:
+            problems.extend(_wholes(loaded))
     return FolderTables(found["sources"], found["metrics"], source_where)
 
 

@@ -161,8 +161,9 @@ class Metric:
     family: Family
     kind: MetricKind = MetricKind.LEVEL
     distinct_from: tuple[str, ...] = ()  # metrics that look alike but are other quantities
+    part_of: str | None = None  # the metric this one is a part of (kzhealth.relations)
 
-    FIELDS = ("id", "description", "topic", "family", "kind", "distinct_from")
+    FIELDS = ("id", "description", "topic", "family", "kind", "distinct_from", "part_of")
 
     def to_dict(self) -> dict[str, Any]:
         return {**_dump(self, self.FIELDS), "distinct_from": list(self.distinct_from)}
@@ -172,7 +173,7 @@ class Metric:
         kind = _METRIC_KINDS[d.get("kind", "level")]
         topic, family = _TOPICS[d["topic"]], _FAMILIES[d["family"]]
         distinct = tuple(d.get("distinct_from") or ())
-        return cls(d["id"], d["description"], topic, family, kind, distinct)
+        return cls(d["id"], d["description"], topic, family, kind, distinct, d.get("part_of"))
 
 
 @dataclass(frozen=True, slots=True)

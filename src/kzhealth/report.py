@@ -20,10 +20,11 @@ formats decode each conflict as they print it.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import overload
 
+from kzhealth import relations
 from kzhealth.engine import (
     Conflict,
     ConflictKind,
@@ -36,9 +37,10 @@ from kzhealth.engine import (
     order_prefix,
     rank,
 )
-from kzhealth.model import Claim, Measure
+from kzhealth.model import Claim, Measure, MetricKind
 from kzhealth.query import ClaimFilter
 from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
+from kzhealth.store.cache import Cache, content_key
 from kzhealth.store.index import DatasetIndex, Group
 
 Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
@@ -48,20 +50,26 @@ def _encode(index: DatasetIndex, group: Group, drafts: bool) -> tuple[str, bytes
     """Compare one group's claims (its drafts only when ``drafts``): its stored form (a header
     line; each conflict's JSON back to back) and its pieces, as views of that form (each
     conflict's bytes are kept once)."""
+    claims = index.records(group)
+    if not drafts:
+        claims = [c for c in claims if not c.draft]
+    metric_kind = kind_of(group.key.metric, index.metrics)
+    return _stored(index, classify(group.key, claims, metric_kind))
+
+
+def _stored(index: DatasetIndex, conflicts: list[Conflict]) -> tuple[str, bytes, list[Piece]]:
+    """Conflicts in their stored form, and as pieces (views of it)."""
     encoded: dict[str, str] = {}
     header: list[str] = []
     pieces: list[bytes] = []
     places: list[tuple[str, ConflictKind]] = []
-    metric_kind = kind_of(group.key.metric, index.metrics)
-    claims = index.records(group)
-    if not drafts:
-        claims = [c for c in claims if not c.draft]
-    for conflict in classify(group.key, claims, metric_kind):
+    for conflict in conflicts:
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
         pieces.append(piece)
-        places.append((order(conflict.severity, conflict.kind, group.key, first), conflict.kind))
+        key = conflict.key
+        places.append((order(conflict.severity, conflict.kind, key, first), conflict.kind))
     body = b"".join(pieces)
     view, at, found = memoryview(body), 0, []
     for (where, kind), piece in zip(places, pieces, strict=True):
@@ -70,8 +78,56 @@ def _encode(index: DatasetIndex, group: Group, drafts: bool) -> tuple[str, bytes
     return ";".join(header), body, found
 
 
-def _decode(key: GroupKey, head: str, body: memoryview) -> list[Piece] | None:
-    """A stored group result as pieces, or None when it is not what ``_encode`` writes."""
+def _related(
+    index: DatasetIndex, chosen: list[Group], drafts: bool, cache: Cache | None
+) -> list[Piece]:
+    """The broken arithmetic relations (``kzhealth.relations``) among the claims of every
+    bundle of groups that holds one of the ``chosen`` groups: stored under a hash of the
+    bundle's group signatures and what its metrics declare, compared afresh otherwise."""
+    metrics = index.metrics
+    bundles: dict[tuple[str, str, str, bool], list[Group]] = defaultdict(list)
+    for group in index.groups:
+        key = group.key
+        bundles[(relations.root_of(key.metric, metrics), key.subject, key.scope, key.goal)].append(
+            group
+        )
+    wanted = {(relations.root_of(g.key.metric, metrics), g.key.subject, g.key.scope, g.key.goal)
+              for g in chosen}  # fmt: skip
+    signed: dict[str, list[Group]] = {}
+    for name in sorted(wanted):
+        members = bundles[name]
+        single = len(members) == 1
+        if single and kind_of(members[0].key.metric, metrics) is not MetricKind.FLOW:
+            continue
+        declared = sorted({f"{g.key.metric}<{metrics[g.key.metric].part_of}"
+                           for g in members if g.key.metric in metrics})  # fmt: skip
+        parts = [
+            "arithmetic",
+            "drafts" if drafts else "",
+            *declared,
+            *(g.signature for g in members),
+        ]
+        signed[content_key("\x1e".join(parts).encode())] = members
+    stored = cache.get_groups(list(signed)) if cache is not None else {}
+    found: list[Piece] = []
+    for signature, members in signed.items():
+        result = stored.get(signature)
+        pieces = _decode(members[0].key, *result, exact=False) if result is not None else None
+        if pieces is None:
+            claims = [c for g in members for c in index.records(g) if drafts or not c.draft]
+            head, body, pieces = _stored(index, relations.relate(claims, metrics))
+            if cache is not None:
+                cache.put_group(signature, head, body)
+        found.extend(pieces)
+    return found
+
+
+def _decode(
+    key: GroupKey, head: str, body: memoryview, *, exact: bool = True
+) -> list[Piece] | None:
+    """A stored group result as pieces, or None when it is not what ``_encode`` writes. A
+    bundle's (not ``exact``) conflicts each have their own key: their places are read from
+    their JSON."""
     pieces = []
     at = 0
     prefix = order_prefix(key)
@@ -82,6 +138,9 @@ def _decode(key: GroupKey, head: str, body: memoryview) -> list[Piece] | None:
             end = at + int(size)
             if not at < end <= len(body):
                 return None
+            if not exact:
+                data = json.loads(bytes(body[at:end]))
+                prefix = f"\0{data['metric']}\0{data['subject']}\0"  # engine.order_prefix
             pieces.append((ranked + prefix + first, kind, body[at:end]))  # engine.order
             at = end
     except (ValueError, KeyError):  # not four fields, not a number, not a kind
@@ -213,6 +272,8 @@ def build(
         texts = {text for f in files for text in f.texts() if text}
         groups = [g for g in groups if g.text in texts]
     cache = index.cache
+    related = groups
+    groups = [g for g in groups if g.size > 1]  # one claim alone never conflicts
     signed = [_signed(g.signature, drafts) for g in groups]
     stored = cache.get_groups(signed) if cache is not None else {}
     found: list[Piece] = []
@@ -224,6 +285,7 @@ def build(
             if cache is not None:
                 cache.put_group(signature, head, body)
         found.extend(pieces)
+    found += _related(index, related, drafts, cache)
     index.close()
     found.sort(key=lambda piece: piece[0])
     wanted = set(kinds)

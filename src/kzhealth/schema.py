@@ -145,10 +145,16 @@ class MetricIn(Record):
     family: Family
     kind: MetricKind = MetricKind.LEVEL
     distinct_from: list[Slug] = []
+    part_of: Annotated[
+        Slug | None,
+        Field(description="The metric this one is a part of: a part never exceeds its whole."),
+    ] = None
 
     def record(self) -> Metric:
         distinct = tuple(self.distinct_from)
-        return Metric(self.id, self.description, self.topic, self.family, self.kind, distinct)
+        return Metric(
+            self.id, self.description, self.topic, self.family, self.kind, distinct, self.part_of
+        )
 
 
 class IgnoredIn(Record):

@@ -151,6 +151,10 @@ class Group:
     packed: str  # its members (file, position), in the dataset's order: see _pack
     members: list[tuple[int, int]] | None = None  # when merged in this run: unpacked already
 
+    @property
+    def size(self) -> int:
+        return len(self.members) if self.members is not None else self.packed.count(" ") + 1
+
 
 def _pack(members: list[tuple[int, int]]) -> str:
     return " ".join([f"{f}:{p}" for f, p in members])
@@ -193,7 +197,7 @@ class DatasetIndex:
         try:
             members = _unpack(group.packed)
             if (
-                len(members) > 1
+                members
                 and all(a < b for a, b in pairwise(members))
                 and all(self.files[f].texts()[p] == group.text for f, p in members)
                 and self.signer.sign(group.text, members) == group.signature
@@ -372,7 +376,7 @@ def _members_by_text(
 @dataclass
 class _Merged:
     """Every group key in the folder (single claims too: an edit may add a second member), its
-    members packed, and the signature of each group of two or more ("" for single claims)."""
+    members packed, and the signature of each group ("" for a key no claim has any more)."""
 
     texts: list[str]
     packed: list[str]
@@ -384,9 +388,7 @@ def _merge_all(files: list[FileIndex], signer: _Signer) -> _Merged:
     by_text = _members_by_text(files, range(len(files)))
     texts = list(by_text)
     members = list(by_text.values())
-    signatures = [
-        signer.sign(t, m) if len(m) > 1 else "" for t, m in zip(texts, members, strict=True)
-    ]
+    signatures = [signer.sign(t, m) if m else "" for t, m in zip(texts, members, strict=True)]
     return _Merged(texts, [_pack(m) for m in members], signatures, by_text)
 
 
@@ -418,7 +420,7 @@ def _merge_delta(
             raise ValueError("a snapshot's members out of order, or without their group's key")
         members = [m for m in members if m[0] not in gone]
         members = merged[text] = sorted(members + fresh.get(text, []))
-        signature = signer.sign(text, members) if len(members) > 1 else ""
+        signature = signer.sign(text, members) if members else ""
         if i is None:
             at[text] = len(texts)
             texts.append(text)
@@ -452,7 +454,8 @@ def _touched(
 
 
 def _groups(merged: _Merged) -> list[Group] | None:
-    """The groups of two or more claims; None when a key is not one kzhealth writes."""
+    """The groups, single claims too (a relation may link them: ``kzhealth.relations``); None
+    when a key is not one kzhealth writes."""
     groups = []
     for text, packed, signature in zip(merged.texts, merged.packed, merged.signatures, strict=True):
         if signature:
