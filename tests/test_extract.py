@@ -116,3 +116,12 @@ def test_any_text_reads_without_error(text: str) -> None:
     for f in figures_in(text):
         assert 0 <= f.start < f.end <= len(text)
         assert text[f.start : f.end] == f.text
+
+
+def test_a_figure_far_into_a_long_text_reads_as_at_its_start() -> None:
+    """Each number's reading looks at a bounded window around it: far into a text it reads
+    the same, and starts where it starts."""
+    lead = "Words without numbers go on here. " * 40
+    text = lead + "Payments reach 8.5 million tenge (US$15,729) now."
+    found = [(f.text, text[f.start : f.end]) for f in figures_in(text) if f.role == FIGURE]
+    assert found == [("8.5 million tenge",) * 2, ("US$15,729",) * 2]

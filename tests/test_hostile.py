@@ -571,7 +571,8 @@ def test_ctrl_c_during_start_up_is_quiet(delay: float) -> None:
     child.send_signal(signal.SIGINT)
     _, stderr = child.communicate(timeout=60)
     assert "Traceback" not in stderr
-    assert child.returncode in (0, 130)
+    # -SIGINT: the signal came before the interpreter had set any handler (nothing printed).
+    assert child.returncode in (0, 130, -signal.SIGINT)
 
 
 def test_sigterm_ends_the_run_quietly_and_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ LAYERS = [
     ["wording", "extract", "relations"],
     ["records", "schema"],
     ["loader"],
-    ["query", "checker", "sources", "draft"],
+    ["query", "checker", "sources", "draft", "series"],
     ["store", "store.cache"],
     ["store.files"],
     ["store.index"],

@@ -253,7 +253,7 @@ def write_draft(target: Path, text: str, *, force: bool) -> None:
 
     if target.exists():
         if not force:
-            message = "already exists; review it, or draft again with --force (it is kept as .bak)"
+            message = "already exists; review it, or run again with --force (it is kept as .bak)"
             raise DataError([Problem(Location(display_path(target)), "", message)])
         n, backup = 1, target.with_name(target.name + ".bak")
         while backup.exists():
@@ -262,3 +262,26 @@ def write_draft(target: Path, text: str, *, force: bool) -> None:
         target.rename(backup)
     with target.open("x", encoding="utf-8") as out:
         out.write(text)
+
+
+def import_series(root: Path, file: Path, source_id: str) -> tuple[Dataset, list[Claim], str]:
+    """An official series (CSV) read as claims of one source (``kzhealth.series``), and the
+    claims file's text."""
+    from kzhealth import series  # noqa: PLC0415 - only this command
+
+    dataset = load_dataset(root)
+    source = dataset.sources.get(source_id)
+    if source is None:
+        names = list(dataset.sources)
+        raise UnknownName(_unknown("unknown source", source_id, names, "kzhealth sources"))
+    taken = {c.id for c in dataset.claims}
+    claims = series.read_series(file, source, dataset.metrics, taken)
+    return dataset, claims, series.claims_text(source, claims, _claims_modeline(root))
+
+
+def _claims_modeline(root: Path) -> str | None:
+    """The schema modeline for a new claims file, after the one sources.yaml starts with."""
+    first = (root / "sources.yaml").read_text("utf-8").partition("\n")[0]
+    if "yaml-language-server" not in first:
+        return None
+    return first.replace("sources.schema.json", "claims.schema.json")

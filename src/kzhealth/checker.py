@@ -216,7 +216,7 @@ def _coverage(
     reader already knows is no figure (a year, a date) is only a warning."""
     read = figures_in(text.text)
     found = [Token(f.text, f.start, f.end) for f in read if f.role in (FIGURE, VAGUE)]
-    others = [f for f in read if f.role not in (FIGURE, VAGUE)]
+    others = [f for f in read if f.role not in (FIGURE, VAGUE) or " " in f.text]
     covered = [any(a <= t.start and t.end <= b for a, b in spans) for t in found]
     for item, where in dataset.ignored.get(source.id, []):
         wanted = item.figure.casefold()
@@ -239,7 +239,8 @@ def _coverage(
             if wanted in f.text.casefold() and any(a <= f.start and f.end <= b for a, b in windows)
         ]
         if not hits and known:
-            message = f"not needed: kzhealth reads {item.figure!r} there as {_AS[known[0].role]}"
+            what = _AS.get(known[0].role, f"part of the figure {known[0].text!r}")
+            message = f"not needed: kzhealth reads {item.figure!r} there as {what}"
             warnings.append(Problem(where, "figure", message))
         elif not hits:
             failures.append(

@@ -496,6 +496,32 @@ def draft(
     )
 
 
+@app.command("import-series")
+def import_series(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV: metric, period, value, unit, subject.")
+    ],
+    source: Annotated[str, typer.Option("--source", help="The source the series is from.")],
+    claims: ClaimsDir = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the claims file (the old one kept as .bak).")
+    ] = False,
+) -> None:
+    """Import an official series (CSV) as claims of one source, written to
+    <claims>/<source>.yaml; every row's problems at once, nothing written unless all are good."""
+    root = _root_of(claims)
+    with _reported():
+        _, imported, text = app_layer.import_series(root, file, source)
+    target = root / f"{source}.yaml"
+    try:
+        app_layer.write_draft(target, text, force=force)
+    except DataError as exc:
+        _fail(error=exc)
+    from kzhealth.console import make_console  # noqa: PLC0415
+
+    make_console(stderr=True).print(f"imported {len(imported)} claims into {target}", markup=False)
+
+
 @app.command()
 def init(
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="The folder to start.")],

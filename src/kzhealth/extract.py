@@ -230,6 +230,19 @@ _RANKED_BEFORE = re.compile(
 )
 
 
+CONTEXT = 120  # characters either side of a number that its reading looks at
+
+
+def _before(plain: str, at: int) -> str:
+    """The text just before ``at``: what the left-hand patterns (anchored at its end) read;
+    bounded, so that a long text is read in linear time."""
+    return plain[max(0, at - CONTEXT) : at]
+
+
+def _after(plain: str, at: int) -> str:
+    return plain[at : at + CONTEXT]
+
+
 def _number(text: str) -> Decimal:
     """Digits as written: "10,500", "10 500", "2,7" (a decimal comma), "2.7"."""
     text = re.sub(r"[ \u00a0\u202f]", "", text)
@@ -285,23 +298,23 @@ def figures_in(text: str) -> list[Found]:
         if not free(m.start(), m.end()):
             continue
         share = _fraction(m)
-        if re.search(r"\bfirst\s$|\bsecond\s$", plain[: m.start()], re.I):
+        if re.search(r"\bfirst\s$|\bsecond\s$", _before(plain, m.start()), re.I):
             add(m.start(), m.end(), PERIOD)  # "the first half" of a year
             continue
         add(m.start(), m.end(), FIGURE, kind=FRACTION, lo=share, hi=share, unit="percent",
-            qualifier=_qualifier(plain[: m.start()]))  # fmt: skip
+            qualifier=_qualifier(_before(plain, m.start())))  # fmt: skip
     for m in _MULTIPLE.finditer(plain):
         if not free(m.start(), m.end()):
             continue
         word = m.group().lower()
         times, kind = _MULTIPLE_WORDS.get(word) or (_FOLD_WORDS[word], MULTIPLE)
         if word in ("double", "triple") and not re.match(
-            r"^\s(?:the|its|their|in)\b", plain[m.end() :]
+            r"^\s(?:the|its|their|in)\b", _after(plain, m.end())
         ):
             continue  # "double-digit", "triple burden": not a multiple
         value = Decimal(times)
         add(m.start(), m.end(), FIGURE, kind=kind, lo=value, hi=value, unit="times",
-            qualifier=_qualifier(plain[: m.start()]))  # fmt: skip
+            qualifier=_qualifier(_before(plain, m.start())))  # fmt: skip
     for m in _VAGUE.finditer(plain):
         if free(m.start(), m.end()):
             add(m.start(), m.end(), VAGUE)
@@ -324,7 +337,7 @@ def figures_in(text: str) -> list[Found]:
 
 def _is_period_ordinal(plain: str, end: int) -> bool:
     return (
-        re.match(r"^\s(?:half|quarter|nine|six|three|eight|months?)\b", plain[end:], re.I)
+        re.match(r"^\s(?:half|quarter|nine|six|three|eight|months?)\b", _after(plain, end), re.I)
         is not None
     )
 
@@ -372,7 +385,7 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
 ) -> tuple[int, int, str, dict[str, object]]:
     """A number found in the text, extended to the figure it is part of, and its role."""
     start, end = m.start(), m.end()
-    before, after = plain[:start], plain[end:]
+    before, after = _before(plain, start), _after(plain, end)
     if m["w"]:
         return _read_words(plain, m)
     core = m["d"]
@@ -416,7 +429,7 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
     if sign:
         mark = sign["c"].strip()
         currency = _CURRENCY_SIGNS.get(mark.lower()) or _CURRENCY_CODES.get(mark.lower(), "")
-        first = sign.start()
+        first = start - len(before) + sign.start()  # ``before`` ends at ``start``
     rest = after
     at = end
     ranged = _RIGHT["range"].match(rest)
@@ -426,14 +439,14 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
         hi = _number(ranged["n"].rstrip("stndrh"))
         hi = max(hi, lo)
         at += ranged.end()
-        rest = plain[at:]
+        rest = _after(plain, at)
     elif is_year and ranged:
         return start, at + ranged.end(), YEAR, {}
     if _RIGHT["percent"].match(rest):
         step = _RIGHT["percent"].match(rest)
         assert step is not None
         at += step.end()
-        if _RIGHT["plus"].match(plain[at:]):
+        if _RIGHT["plus"].match(_after(plain, at)):
             at, qualifier = at + 1, Qualifier.MORE_THAN
         return first, at, FIGURE, _what(PERCENT, lo, hi, "percent", qualifier)
     step = _RIGHT["points"].match(rest)
@@ -447,10 +460,10 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
     if step and not (step["s"].lower() in ("m", "b") and not currency):
         scale = _SCALES[step["s"].lower()]
         at += step.end() - (1 if step["dot"] and not _abbreviation(plain, at + step.end()) else 0)
-        rest = plain[at:]
+        rest = _after(plain, at)
     if _RIGHT["plus"].match(rest):
         at, qualifier = at + 1, Qualifier.MORE_THAN
-        rest = plain[at:]
+        rest = _after(plain, at)
     step = _RIGHT["currency"].match(rest)
     if step and not currency:
         currency = _CURRENCY_WORDS[re.sub(r"\s+", " ", step["c"].lower())]
@@ -485,7 +498,7 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
 def _abbreviation(plain: str, at: int) -> bool:
     """Whether the full stop before ``at`` ends an abbreviation ("1.2 mln. tenge") rather than
     the sentence: the sentence goes on in lower case."""
-    return re.match(r"^\s[a-z(]", plain[at:]) is not None
+    return re.match(r"^\s[a-z(]", _after(plain, at)) is not None
 
 
 def _what(
@@ -496,7 +509,7 @@ def _what(
 
 def _read_words(plain: str, m: re.Match[str]) -> tuple[int, int, str, dict[str, object]]:
     start, end = m.start(), m.end()
-    before, after = plain[:start], plain[end:]
+    before, after = _before(plain, start), _after(plain, end)
     text = m.group()
     read = _words_value(text)
     if read is None:

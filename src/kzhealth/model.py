@@ -106,6 +106,7 @@ class SourceKind(StrEnum):
     GOVERNMENT = "government"
     INTERNATIONAL_ORGANISATION = "international_organisation"
     PRESS_RELEASE = "press_release"
+    OFFICIAL_STATISTICS = "official_statistics"  # a statistics office, WHO, the World Bank
     OTHER = "other"
 
 

@@ -23,9 +23,14 @@ class Tables(Protocol):
     def metrics(self) -> dict[str, Metric]: ...
 
 
-def source_details(source: Source | None) -> tuple[str | None, str | None, str | None]:
-    """The source's file, short title and publication date, as a claim's record shows them."""
-    return (source.file, source.short, source.published.text) if source else (None, None, None)
+def source_details(
+    source: Source | None,
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """The source's file, short title, publication date and kind, as a claim's record shows
+    them (the kind decides whether it is the official figure)."""
+    if source is None:
+        return (None, None, None, None)
+    return (source.file, source.short, source.published.text, source.kind.value)
 
 
 def metric_details(metric: Metric | None) -> tuple[str, str] | None:
@@ -42,10 +47,11 @@ def claim_record(tables: Tables, claim: Claim) -> dict[str, Any]:
         record["metric"] = None  # a draft's claim that no metric fitted, as its file says
     record["range"] = claim.interval_text
     record["period_label"] = claim.period.label()
-    source_file, source_title, published = source_details(tables.sources.get(claim.source))
+    source_file, source_title, published, kind = source_details(tables.sources.get(claim.source))
     record["source_file"] = source_file
     record["source_title"] = source_title
     record["source_published"] = published
+    record["source_kind"] = kind
     details = metric_details(tables.metrics.get(claim.metric))
     record["topic"] = details[0] if details else None
     return record
@@ -116,7 +122,7 @@ CLAIM_COLUMNS = [
     "id", "source", "metric", "measure", "figure", "value", "unit", "qualifier", "range",
     "period", "baseline", "subject", "scope", "status", "rank", "reason", "quote", "note",
     "period_basis", "draft",
-    "source_file", "source_title", "source_published", "topic",
+    "source_file", "source_title", "source_published", "source_kind", "topic",
 ]  # fmt: skip
 
 

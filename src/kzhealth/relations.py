@@ -33,7 +33,7 @@ from kzhealth.engine import (
     in_order,
     kind_of,
 )
-from kzhealth.model import Claim, Measure, Metric, MetricKind
+from kzhealth.model import Claim, Measure, Metric, MetricKind, Source, SourceKind
 from kzhealth.ranges import fmt
 
 Range = tuple[Decimal, Decimal]
@@ -325,3 +325,35 @@ def _parts(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]
             why = f"the shares of parts of {whole} add up to more than 100%: {named}"
             found.append(_arithmetic(members, why))
     return found
+
+
+# --- official statistics ---------------------------------------------------------------------
+
+
+def with_official(conflict: Conflict, sources: Mapping[str, Source]) -> Conflict:
+    """A conflict that holds an official figure (a source of kind ``official_statistics``):
+    the official claims first, ranked above the others, and the verdict says which of the
+    others agree with them (their ranges meet). Unchanged when no claim is official."""
+    official = [c for c in conflict.claims if _is_official(c, sources)]
+    if not official or conflict.kind is ConflictKind.ARITHMETIC:
+        return conflict
+    others = [c for c in conflict.claims if c not in official]
+    lo = max(_range(c)[0] for c in official)
+    hi = min(_range(c)[1] for c in official)
+    named = ", ".join(c.id for c in official)
+    if lo > hi:
+        why = f"{conflict.why}; the official figures ({named}) disagree among themselves"
+    else:
+        agree = [c.id for c in others if _meets((lo, hi), _range(c))]
+        disagree = [c.id for c in others if c.id not in agree]
+        why = (
+            f"{conflict.why}; against the official figure ({named}): "
+            f"agree {', '.join(agree) or 'none'}; disagree {', '.join(disagree) or 'none'}"
+        )
+    claims = (*official, *others)
+    return Conflict(conflict.kind, conflict.severity, conflict.key, claims, why)
+
+
+def _is_official(claim: Claim, sources: Mapping[str, Source]) -> bool:
+    source = sources.get(claim.source)
+    return source is not None and source.kind is SourceKind.OFFICIAL_STATISTICS

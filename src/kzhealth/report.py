@@ -64,6 +64,7 @@ def _stored(index: DatasetIndex, conflicts: list[Conflict]) -> tuple[str, bytes,
     pieces: list[bytes] = []
     places: list[tuple[str, ConflictKind]] = []
     for conflict in conflicts:
+        conflict = relations.with_official(conflict, index.sources)  # noqa: PLW2901
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")

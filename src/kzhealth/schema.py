@@ -345,6 +345,7 @@ MEANINGS: dict[str, dict[str, str]] = {
         "government": "a government release or page",
         "international_organisation": "WHO, the World Bank, the UN and the like",
         "press_release": "a press release",
+        "official_statistics": "a statistics office, WHO, the World Bank: the reference figure",
         "other": "anything else",
     },
 }
