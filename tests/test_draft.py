@@ -84,6 +84,8 @@ def test_past_years_end_at_the_year_reported() -> None:
     autumn = Dating.of("It grew in 2025.", parse_period("2025-11"))
     assert [w.period for w in periods_in("over the past five years", spring)] == ["2020/2024"]
     assert [w.period for w in periods_in("over the past five years", autumn)] == ["2021/2025"]
+    decade = periods_in("Coverage rose by a third over the past decade.", autumn)
+    assert [(w.period, w.baseline) for w in decade] == [("2025", False), ("2015", True)]
     january = Dating.of(
         "Results of 2025. In 2025 it fell. In 2026 it will rise.", parse_period("2026-01-28")
     )

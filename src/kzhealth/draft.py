@@ -115,7 +115,8 @@ class Dating:
         return cls(year, point, last)
 
 
-def _month_end(year: int, month: int) -> str:
+def _month(year: int, month: int) -> str:
+    """A month as a period: ``2025-04``."""
     return f"{year}-{month:02d}"
 
 
@@ -125,9 +126,11 @@ def periods_in(text: str, dating: Dating) -> list[When]:
     low = text.lower()
     found: list[When] = []
 
-    def add(m: re.Match[str], period: str, **flags: bool) -> None:
-        if all(m.end() <= w.start or w.end <= m.start() for w in found):
-            found.append(When(m.start(), m.end(), period, **flags))
+    def add(m: re.Match[str], period: str, **flags: bool) -> bool:
+        if any(m.start() < w.end and w.start < m.end() for w in found):
+            return False
+        found.append(When(m.start(), m.end(), period, **flags))
+        return True
 
     def year_of(group: str | None) -> int:
         return int(group) if group else year
@@ -162,7 +165,7 @@ def periods_in(text: str, dating: Dating) -> list[When]:
         low,
     ):
         y = year_of(m["y"])
-        add(m, f"{_month_end(y, _MONTHS[m['a']])}/{_month_end(y, _MONTHS[m['b']])}")
+        add(m, f"{_month(y, _MONTHS[m['a']])}/{_month(y, _MONTHS[m['b']])}")
     for m in re.finditer(
         r"\b(?:in\s|for\s|during\s)?(?:the\s)?first\shalf(?:\sof\s(?:the\syear|this\syear|(?P<y>(?:19|20)\d\d)))?|\b(?:in\s)?h1\s(?P<y2>(?:19|20)\d\d)",
         low,
@@ -190,8 +193,10 @@ def periods_in(text: str, dating: Dating) -> list[When]:
     for m in re.finditer(rf"\b(?:in|over|within)\s(?P<n>{_N})\syears", low):
         n = int(m["n"]) if m["n"].isdigit() else _COUNTS[m["n"]]
         add(m, f"{dating.last - n + 1}/{dating.last}")
-    for m in re.finditer(r"\bover\sthe\s(?:last|past)\sdecade", low):
-        add(m, f"{year - 1}", baseline=False)
+    for m in re.finditer(r"\b(?:over|in)\sthe\s(?:last|past)\sdecade", low):
+        # a change over ten years: to the last full year, from ten years before it
+        if add(m, str(dating.last)):
+            found.append(When(m.start(), m.end(), str(dating.last - 10), baseline=True))
     for m in re.finditer(rf"\bsince\s(?:(?P<m>{_M})\.?\s)?(?P<y>(?:19|20)\d\d)", low):
         start = f"{m['y']}-{_MONTHS[m['m']]:02d}" if m["m"] else m["y"]
         end = dating.published[:7] if m["m"] else str(year)
