@@ -575,6 +575,40 @@ def test_ctrl_c_during_start_up_is_quiet(delay: float) -> None:
     assert child.returncode in (0, 130, -signal.SIGINT)
 
 
+class PanicException(BaseException):
+    """What pyo3 (pydantic-core's bindings) raises when Rust code panics on a Python error."""
+
+
+@pytest.mark.parametrize(
+    ("raised", "code"),
+    [(PanicException("Error building schema validator:\n  KeyboardInterrupt: "), 130),
+     (PanicException("index out of bounds"), None)],
+)  # fmt: skip
+def test_an_interrupt_inside_a_rust_extension_is_an_interrupt(
+    raised: BaseException, code: int | None, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A Ctrl-C while pydantic-core builds a validator reaches Python as pyo3's panic, not as a
+    KeyboardInterrupt (seen with pydantic 2.7): it ends the run as an interrupt does; any other
+    panic is a bug and keeps its traceback."""
+    import types  # noqa: PLC0415
+
+    from kzhealth import entry  # noqa: PLC0415
+
+    def panics() -> None:
+        raise raised
+
+    monkeypatch.setitem(sys.modules, "kzhealth.cli", types.SimpleNamespace(main=panics))
+    if code is None:
+        with pytest.raises(PanicException):
+            entry.main()
+        return
+    with pytest.raises(SystemExit) as ended:
+        entry.main()
+    assert ended.value.code == code
+    assert capsys.readouterr().err == "\n"
+
+
 def test_sigterm_ends_the_run_quietly_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.json"
     target.parent.mkdir()
