@@ -56,6 +56,11 @@ def test_values_signs_measures_and_metrics() -> None:
     assert got["10%"]["value"] == "-10"
     assert got["1,200"]["measure"] == "count" and got["1,200"]["metric"] == "rural_doctors_hired"
     assert got["50%"]["measure"] == "share" and got["50%"]["status"] == "target"
+    # "54 more by the end of the year": an increment on what there is as of the text's date.
+    assert got["54"].items() >= {
+        "measure": "change_abs", "value": "54", "period": "2025-12-31",
+        "baseline": "../2025-08-14", "status": "target",
+    }.items()  # fmt: skip
 
 
 def test_periods_follow_the_corpus_rules() -> None:

@@ -21,6 +21,10 @@ METRICS = {
         Metric.from_dict(metric("clinics_opened", "count", "infrastructure") | {"kind": "flow"}),
         Metric.from_dict(metric("private_investment", "currency", "finance") | {"part_of": INVEST}),
         Metric.from_dict(metric("public_investment", "currency", "finance") | {"part_of": INVEST}),
+        Metric.from_dict(
+            metric("clinics_built", "count", "infrastructure") | {"kind": "running_total"}
+        ),
+        Metric.from_dict(metric("coverage", "percent", "access")),
     )
 }
 
@@ -173,6 +177,120 @@ def test_a_part_never_exceeds_its_whole_and_shares_stay_within_100() -> None:
     assert arithmetic(shares) == [("s1", "s2")]
     shares[1] = part("s2", "public_investment", "share", "40")
     assert arithmetic(shares) == []
+
+
+def test_parts_together_never_exceed_their_whole() -> None:
+    """Levels of two parts above the whole; a level and the other part's share likewise."""
+    whole = level("w", "920", "2024")
+    private, public = (
+        part("p", "private_investment", "level", "600"),
+        part("q", "public_investment", "level", "400"),
+    )
+    assert arithmetic([whole, private, public]) == [("p", "q", "w")]
+    assert arithmetic([whole, part("p", "private_investment", "level", "500"), public]) == []
+    share = part("s", "private_investment", "share", "60")  # leaves 368 of 920 for public
+    assert arithmetic([whole, share, public]) == [("q", "s", "w")]
+    assert arithmetic([whole, part("s", "private_investment", "share", "55"), public]) == []
+
+
+def test_figures_for_parts_of_a_period_that_do_not_tile_it_stay_within_it() -> None:
+    """200 in Q1 and 300 in Q2 cannot meet 450 for the year; 200 and 200 can."""
+    year = clinics("y", "450", "2024", src="b")
+    assert arithmetic([clinics("q1", "200", "2024-Q1"), clinics("q2", "300", "2024-Q2"), year]) == [
+        ("q1", "q2", "y")
+    ]
+    assert (
+        arithmetic([clinics("q1", "200", "2024-Q1"), clinics("q2", "200", "2024-Q2"), year]) == []
+    )
+    # Overlapping parts are not added up: the first half and its second quarter.
+    assert (
+        arithmetic([clinics("h1", "300", "2024-H1"), clinics("q2", "200", "2024-Q2"), year]) == []
+    )
+
+
+def built(cid: str, value: str, period: str, measure: str = "count", **extra: Any) -> Claim:
+    return make_claim(cid, "a", metric="clinics_built", measure=measure, figure=value,
+                      value=value, unit="count", period=period, quote=f"{value} clinics.",
+                      **extra)  # fmt: skip
+
+
+def test_an_increment_of_a_running_total_leads_to_the_total() -> None:
+    """601 built as of November, "54 more by the end of the year": a plan for 655."""
+    now = built("now", "601", "../2025-11")
+    more = built("more", "54", "2025-12-31", "change_abs", baseline="../2025-11", status="target")
+    planned = built("plan", "655", "2025-12-31", status="target")
+    assert arithmetic([now, more, planned]) == []
+    wrong = built("plan", "700", "2025-12-31", status="target")
+    assert arithmetic([now, more, wrong]) == [("more", "now", "plan")]
+    # What was added in a year leads from the total at the end of the year before.
+    year = built("added", "54", "2025", "change_abs")
+    assert arithmetic([built("t24", "400", "2024"), year, built("t25", "454", "2025")]) == []
+    assert arithmetic([built("t24", "400", "2024"), year, built("t25", "460", "2025")]) == [
+        ("added", "t24", "t25")
+    ]
+    # An increment to a day with no baseline says nothing about any total.
+    alone = built("more", "54", "2025-12-31", "change_abs", status="target")
+    assert arithmetic([now, alone, wrong]) == []
+
+
+def test_a_target_change_is_measured_from_what_happened() -> None:
+    """ "Cut by 10% to 9.0 by 2030 from 2024" implies 2024 was 10; a reported 12 cannot be."""
+    target = make_claim("t", "a", metric=INVEST, measure="change_pct", figure="10%", value="-10",
+                        unit="percent", period="2030", baseline="2024", status="target",
+                        quote="a 10% cut")  # fmt: skip
+    goal = level("g", "9.0", "2030", status="target")
+    assert arithmetic([target, goal, level("r", "10", "2024", src="b")]) == []
+    assert arithmetic([target, goal, level("r", "12", "2024", src="b")]) == [("g", "r", "t")]
+    # A level reported for the target year is not the target's level.
+    assert arithmetic([target, level("x", "9.5", "2030"), level("r", "12", "2024")]) == []
+
+
+def test_changes_in_different_measures_for_one_span_agree() -> None:
+    """+40% is not "doubled" (2 as written: 1.5 to 2.5 times); +95% is "almost doubled" (1.8 up
+    to 2 times), +70% is not."""
+    doubled = make_claim("d", "a", metric=INVEST, measure="multiple", figure="doubled", value="2",
+                         unit="times", period="2024", quote="It doubled.")  # fmt: skip
+    assert arithmetic([doubled, growth("g", "40", "2024", src="b")]) == [("d", "g")]
+    assert arithmetic([doubled, growth("g", "60", "2024", src="b")]) == []
+    nearly = make_claim("d", "a", metric=INVEST, measure="multiple", figure="almost doubled",
+                        value="2", unit="times", qualifier="nearly", period="2024",
+                        quote="It almost doubled.")  # fmt: skip
+    assert arithmetic([nearly, growth("g", "95", "2024", src="b")]) == []
+    assert arithmetic([nearly, growth("g", "70", "2024", src="b")]) == [("d", "g")]
+
+
+def test_two_steps_compose_into_the_change_that_spans_them() -> None:
+    """+10% in 2023 and +10% in 2024 are +21% from 2022, not +30%."""
+    steps = [growth("a", "10", "2023"), growth("b", "10", "2024")]
+    assert arithmetic([*steps, growth("c", "21", "2024", src="b", baseline="2022")]) == []
+    assert arithmetic([*steps, growth("c", "30", "2024", src="b", baseline="2022")]) == [
+        ("a", "b", "c")
+    ]
+    # Absolute changes add: +$5M and +$5M are not +$12M.
+    plus = [make_claim(cid, "a", metric=INVEST, measure="change_abs", figure="$5 million",
+                       value="5", unit="USD million", period=p, quote="up $5 million")
+            for cid, p in (("a", "2023"), ("b", "2024"))]  # fmt: skip
+    spans = make_claim("c", "b", metric=INVEST, measure="change_abs", figure="$12 million",
+                       value="12", unit="USD million", period="2024", baseline="2022",
+                       quote="up $12 million")  # fmt: skip
+    assert arithmetic([*plus, spans]) == [("a", "b", "c")]
+
+
+def test_points_and_percent_from_one_share_agree() -> None:
+    """ "Coverage rose 5 points to 40%" fixes 35%; a rise of 30% would mean 30.8%."""
+    share = make_claim("s", "a", metric="coverage", measure="share", figure="40%", value="40",
+                       unit="percent", period="2024", quote="40%")  # fmt: skip
+    points = make_claim("p", "a", metric="coverage", measure="change_pp", figure="5 points",
+                        value="5", unit="percentage_points", period="2024",
+                        quote="5 points")  # fmt: skip
+
+    def pct(value: str) -> Claim:
+        return make_claim("r", "b", metric="coverage", measure="change_pct", figure=f"{value}%",
+                          value=value, unit="percent", period="2024",
+                          quote=f"{value}%")  # fmt: skip
+
+    assert arithmetic([share, points, pct("14")]) == []
+    assert arithmetic([share, points, pct("30")]) == [("p", "r", "s")]
 
 
 def test_part_of_is_followed_to_the_whole() -> None:

@@ -338,6 +338,13 @@ _FORECAST = re.compile(r"\b(?:expected|projected|forecast|anticipated|predicted)
 _ESTIMATE = re.compile(r"\b(?:estimated|estimate)\b", re.I)
 
 
+_MORE = re.compile(
+    r"\0\s(?:(?!or\b|and\b)[a-z-]+\s)?(?:more|additional|extra)\b(?!\sthan)"
+    r"|\b(?:another|an\sadditional|additional|a\sfurther|further)\s\0",
+    re.I,
+)
+
+
 def _measure(found: Found, sentence: str, window: str) -> tuple[Measure, int | None]:
     """The measure of a figure and the direction its wording gives it (for changes)."""
     said = said_direction(sentence, found.text)
@@ -368,6 +375,10 @@ def _measure(found: Found, sentence: str, window: str) -> tuple[Measure, int | N
         return (Measure.SHARE if found.hi <= 100 else Measure.CHANGE_PCT), None
     if by and direction is not None:
         return Measure.CHANGE_ABS, direction
+    if kind in (extract.COUNT, extract.MONEY) and _MORE.search(
+        plain(sentence).replace(found.text, "\0", 1)
+    ):
+        return Measure.CHANGE_ABS, 1  # an increment: "54 more", "another 30"
     if kind in (extract.MONEY, extract.RATE, extract.DURATION, extract.RANK):
         return Measure.LEVEL, None
     return Measure.COUNT, None
@@ -533,6 +544,8 @@ def _claim(
     shifted = _in_plain(found, sentence, norm)
     period, baseline, basis, target = _resolve(shifted, norm, whens, measure, dating)
     status = _status(window, target)
+    if measure is Measure.CHANGE_ABS and status.is_goal and not baseline:
+        baseline = f"../{dating.published}"  # "54 more by the end of the year": more than now
     unit = _unit(found, measure)
     if unit not in UNITS:
         return None

@@ -15,6 +15,7 @@ interval arithmetic: a relation is broken only when no values inside the ranges 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -24,6 +25,7 @@ from kzhealth.engine import (
     Conflict,
     ConflictKind,
     Days,
+    GroupKey,
     Severity,
     _conflict,
     _days,
@@ -34,6 +36,7 @@ from kzhealth.engine import (
     kind_of,
 )
 from kzhealth.model import Claim, Measure, Metric, MetricKind, Source, SourceKind
+from kzhealth.periods import Period
 from kzhealth.ranges import fmt
 
 Range = tuple[Decimal, Decimal]
@@ -53,10 +56,16 @@ def root_of(metric: str, metrics: Mapping[str, Metric]) -> str:
     return metric
 
 
-def bundle_key(claim: Claim, metrics: Mapping[str, Metric]) -> tuple[str, str, str, bool]:
-    """Claims whose figures a relation may link: one metric and its parts, one subject and
-    scope, reported figures or goals."""
-    return (root_of(claim.metric, metrics), claim.subject, claim.scope, claim.status.is_goal)
+def bundle_key(key: GroupKey, metrics: Mapping[str, Metric]) -> tuple[str, str, str]:
+    """The groups whose figures a relation may link: one metric and its parts, one subject and
+    scope, reported figures and goals together (a target's baseline is a reported level)."""
+    return (root_of(key.metric, metrics), key.subject, key.scope)
+
+
+def relates_alone(key: GroupKey, metrics: Mapping[str, Metric]) -> bool:
+    """Whether a group's own figures may break a relation: a flow's levels (its sub-periods
+    against the whole) or changes (which compose); other groups need another to relate to."""
+    return key.measure.is_change or kind_of(key.metric, metrics) is MetricKind.FLOW
 
 
 def _range(claim: Claim) -> Range:
@@ -98,9 +107,9 @@ def find_conflicts(
     (``engine.group_conflicts``), and the broken relations of each bundle."""
     claims = list(claims)
     known = metrics or {}
-    bundles: dict[tuple[str, str, str, bool], list[Claim]] = defaultdict(list)
+    bundles: dict[tuple[str, str, str], list[Claim]] = defaultdict(list)
     for claim in claims:
-        bundles[bundle_key(claim, known)].append(claim)
+        bundles[bundle_key(group_key(claim), known)].append(claim)
     found = group_conflicts(claims, metrics)
     for members in bundles.values():
         found += relate(members, known)
@@ -110,13 +119,46 @@ def find_conflicts(
 def relate(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
     """The broken relations among one bundle's claims (``bundle_key``)."""
     compared = [c for c in claims if c.compared and c.period.stated]
-    found = _changes(compared)
+    found = _changes(compared, metrics)
+    found += _chains(compared, metrics)
     found += _tilings(compared, metrics)
     found += _parts(compared, metrics)
     return found
 
 
 # --- a change against its two levels ---------------------------------------------------------
+
+
+def _at(period: Period, kind: MetricKind) -> Days | None:
+    """The days a level is for, as relations pair them: a running total's last day (a total
+    "in 2025" is the total at its end), an "as of" level's day, a flow's or a level's span;
+    None for a flow counted up to a date, which has no start to pair."""
+    if kind is MetricKind.RUNNING_TOTAL or (period.as_of and kind is MetricKind.LEVEL):
+        return None if period.end is None else (period.end, period.end)
+    if period.as_of:
+        return None
+    return _days(period)
+
+
+def _linked(change: Claim, kind: MetricKind) -> tuple[Days, Days] | None:
+    """The days of the two levels a change links: its period's and its baseline's. The
+    baseline is the one the claim states, else the one ``engine.baseline_of`` gives; for a
+    running total it is the total before the period began ("54 more in 2025" leads from the
+    end of 2024 to the end of 2025), and an increment to a day with no baseline links nothing."""
+    now = _at(change.period, kind)
+    if now is None:
+        return None
+    if change.baseline is not None and change.baseline.stated:
+        then = _at(change.baseline, kind)
+    elif kind is MetricKind.RUNNING_TOTAL:
+        start = change.period.start
+        if start is None or change.period.as_of or start == change.period.end:
+            return None
+        before = start - timedelta(days=1)
+        then = (before, before)
+    else:
+        then = baseline_of(change)
+    return None if then is None or then == now else (now, then)
 
 
 def _implied_baseline(change: Claim, level: Range) -> Range | None:
@@ -160,24 +202,42 @@ def _fits(change: Claim, level: Claim) -> bool:
     return True
 
 
-def _changes(claims: list[Claim]) -> list[Conflict]:
+def _reported_first(claims: list[Claim], goal: bool) -> list[Claim]:
+    """The levels a change's baseline may be: what happened; for a goal, what happened or,
+    when nothing did, the goals for that period (a target's baseline is a fact)."""
+    reported = [c for c in claims if not c.status.is_goal]
+    return reported if reported or not goal else claims
+
+
+def _changes(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
+    """A change, the level for its period (of the same status) and the level for its baseline;
+    and two changes of different measures from one level to one baseline (5 points and 14%
+    from a share of 40%), whose implied baselines must meet."""
     levels: dict[tuple[str, Days], list[Claim]] = defaultdict(list)
     for c in claims:
-        if c.measure in LEVELS and not c.period.as_of:
-            levels[(c.metric, _days(c.period))].append(c)
+        if c.measure in LEVELS and (days := _at(c.period, kind_of(c.metric, metrics))):
+            levels[(c.metric, days)].append(c)
+    implied_by: dict[tuple[int, Days], list[tuple[Claim, Range]]] = defaultdict(list)
+    at_level: dict[int, Claim] = {}
     found = []
     for change in claims:
-        if not change.measure.is_change or change.period.as_of:
+        if not change.measure.is_change:
             continue
-        before = baseline_of(change)
-        if before is None:
+        linked = _linked(change, kind_of(change.metric, metrics))
+        if linked is None:
             continue
-        now = [c for c in levels.get((change.metric, _days(change.period)), ()) if _fits(change, c)]
+        now_days, before = linked
+        goal = change.status.is_goal
+        now = [c for c in levels.get((change.metric, now_days), ())
+               if _fits(change, c) and c.status.is_goal == goal]  # fmt: skip
         then = [c for c in levels.get((change.metric, before), ()) if _fits(change, c)]
+        then = _reported_first(then, goal)
         for after in now:
             implied = _implied_baseline(change, _range(after))
             if implied is None:
                 continue
+            implied_by[(id(after), before)].append((change, implied))
+            at_level[id(after)] = after
             for earlier in then:
                 if earlier.unit_info.dimension != after.unit_info.dimension:
                     continue
@@ -189,7 +249,117 @@ def _changes(claims: list[Claim]) -> list[Conflict]:
                     f"gives {_show(_range(earlier), earlier)}"
                 )
                 found.append(_arithmetic([change, after, earlier], why))
+    for (level_id, before), baselines in implied_by.items():
+        after = at_level[level_id]
+        for n, (a, a_range) in enumerate(baselines):
+            for b, b_range in baselines[n + 1 :]:
+                if a.measure is b.measure or _meets(a_range, b_range):
+                    continue  # one measure: the changes are one group, compared there
+                why = (
+                    f"from {_says(after)}, {_says(a)} implies {_show(a_range, after)} for "
+                    f"{_period_text(before)} and {_says(b)} implies {_show(b_range, after)}"
+                )
+                found.append(_arithmetic([a, b, after], why))
     return found
+
+
+# --- changes that compose -------------------------------------------------------------------
+
+
+def _ratio(change: Claim) -> Range | None:
+    """A relative change as the ratio of the two levels it links (+8.4% is 1.084, halved is
+    0.5, a fall of 100% is 0); None for an absolute change."""
+    lo, hi = change.interval.lo, change.interval.hi
+    if change.measure is Measure.CHANGE_PCT:
+        lo, hi = 1 + lo / _HUNDRED, 1 + hi / _HUNDRED
+    elif change.measure is Measure.FOLD_REDUCTION:
+        if lo <= 0:
+            return None
+        lo, hi = 1 / hi, 1 / lo
+    elif change.measure is not Measure.MULTIPLE:
+        return None
+    return (max(lo, Decimal(0)), hi)
+
+
+def _step(change: Claim) -> tuple[str, Range] | None:
+    """A change in the terms it composes in: ratios multiply, absolute changes and points add."""
+    ratio = _ratio(change)
+    if ratio is not None:
+        return "ratio", ratio
+    if change.measure in (Measure.CHANGE_ABS, Measure.CHANGE_PP):
+        return f"{change.measure}:{change.unit_info.dimension}", _range(change)
+    return None
+
+
+def _chains(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
+    """Changes between the same two periods in different measures (+80% and "doubled"), and
+    two steps against the one change that spans them (+10% in 2023 and +10% in 2024 against
+    2022 are +21%, not +30%): ratios multiply, absolute changes add."""
+    steps: dict[tuple[str, bool, str], dict[tuple[Days, Days], list[tuple[Claim, Range]]]]
+    steps = defaultdict(lambda: defaultdict(list))
+    for c in claims:
+        if not c.measure.is_change or (step := _step(c)) is None:
+            continue
+        linked = _linked(c, kind_of(c.metric, metrics))
+        if linked is not None:
+            now, then = linked
+            steps[(c.metric, c.status.is_goal, step[0])][(then, now)].append((c, step[1]))
+    found = []
+    for (_, _, terms), edges in steps.items():
+        agreed: dict[tuple[Days, Days], Range] = {}
+        for (then, now), members in edges.items():
+            lo = max(r[0] for _, r in members)
+            hi = min(r[1] for _, r in members)
+            if lo <= hi:
+                agreed[(then, now)] = (lo, hi)
+            for n, (x, x_range) in enumerate(members):
+                for y, y_range in members[n + 1 :]:
+                    if x.measure is y.measure or _meets(x_range, y_range):
+                        continue  # one measure: one group, compared there
+                    why = (
+                        f"from {_period_text(then)} to {_period_text(now)}, {_says(x)} is "
+                        f"{_show_step(x_range, terms)}; {_says(y)} is "
+                        f"{_show_step(y_range, terms)}"
+                    )
+                    found.append(_arithmetic([x, y], why))
+        leaving: dict[Days, list[Days]] = defaultdict(list)
+        for then, now in agreed:
+            leaving[then].append(now)
+        for (a, b), first in agreed.items():
+            for z in leaving.get(b, ()):
+                whole = agreed.get((a, z))
+                if whole is None:
+                    continue
+                try:
+                    path = _compose(terms, first, agreed[(b, z)])
+                except InvalidOperation:  # zero times an unbounded ratio: no bound at all
+                    continue
+                if _meets(path, whole):
+                    continue
+                used = [m for pair in ((a, b), (b, z), (a, z)) for m, _ in edges[pair]]
+                why = (
+                    f"the changes from {_period_text(a)} to {_period_text(b)} and on to "
+                    f"{_period_text(z)} make {_show_step(path, terms)}; "
+                    f"{', '.join(_says(m) for m, _ in edges[(a, z)])} gives "
+                    f"{_show_step(whole, terms)} from {_period_text(a)} to {_period_text(z)}"
+                )
+                found.append(_arithmetic(used, why))
+    return found
+
+
+def _compose(terms: str, first: Range, second: Range) -> Range:
+    if terms == "ratio":
+        return (first[0] * second[0], first[1] * second[1])
+    return (first[0] + second[0], first[1] + second[1])
+
+
+def _show_step(r: Range, terms: str) -> str:
+    """A composed change as read: a ratio as a percentage change, a sum in its unit's base."""
+    if terms != "ratio":
+        lo, hi = (_rounded(x) for x in r)
+    else:
+        lo, hi = (_rounded((x - 1) * _HUNDRED) + "%" for x in r)
+    return lo if lo == hi else f"{lo} to {hi}"
 
 
 def _period_text(days: Days) -> str:
@@ -208,11 +378,14 @@ def _arithmetic(claims: list[Claim], why: str) -> Conflict:
 
 
 def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
-    by_kind: dict[tuple[str, Measure, str], list[Claim]] = defaultdict(list)
+    """A flow's figures for sub-periods that tile a period against its figure for the whole;
+    and figures for sub-periods that do not overlap, whose sum is above the whole's (counts
+    are never negative, so 200 in Q1 and 300 in Q2 cannot meet 450 for the year)."""
+    by_kind: dict[tuple[str, Measure, str, bool], list[Claim]] = defaultdict(list)
     for c in claims:
         flow = kind_of(c.metric, metrics) is MetricKind.FLOW
         if flow and c.measure in (Measure.LEVEL, Measure.COUNT) and not c.period.as_of:
-            by_kind[(c.metric, c.measure, c.unit_info.dimension)].append(c)
+            by_kind[(c.metric, c.measure, c.unit_info.dimension, c.status.is_goal)].append(c)
     found = []
     for same in by_kind.values():
         spans: dict[Days, list[Claim]] = defaultdict(list)
@@ -228,6 +401,7 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
         for days in agreed:
             starting[days[0]].append(days)
         for whole, members in spans.items():
+            told: set[str] = set()
             for tiling in _tiles(whole, starting):
                 total = (
                     sum((agreed[d][0] for d in tiling), Decimal(0)),
@@ -236,6 +410,7 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
                 for w in members:
                     if _meets(total, _range(w)):
                         continue
+                    told.add(w.id)
                     parts = [c for d in tiling for c in spans[d]]
                     named = ", ".join(f"{c.id} {c.figure} for {c.period.label()}" for c in parts)
                     why = (
@@ -244,7 +419,37 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
                         f"{_show(_range(w), w)} for the whole"
                     )
                     found.append(_arithmetic([w, *parts], why))
+            inside = [d for d in agreed if d != whole and whole[0] <= d[0] and d[1] <= whole[1]]
+            chosen = _heaviest([d for d in inside if agreed[d][0] >= 0], agreed)
+            if len(chosen) < 2:  # one part above its whole is a contradiction in its group
+                continue
+            least = sum((agreed[d][0] for d in chosen), Decimal(0))
+            for w in members:
+                if w.id in told or least <= _range(w)[1]:
+                    continue
+                parts = [c for d in chosen for c in spans[d]]
+                named = ", ".join(f"{c.id} {c.figure} for {c.period.label()}" for c in parts)
+                why = (
+                    f"the figures for parts of {w.period.label()} that do not overlap add up to "
+                    f"at least {_show((least, least), w)}: {named}; {_says(w)} gives "
+                    f"{_show(_range(w), w)} for the whole"
+                )
+                found.append(_arithmetic([w, *parts], why))
     return found
+
+
+def _heaviest(spans: list[Days], agreed: Mapping[Days, Range]) -> list[Days]:
+    """The spans, none overlapping another, whose lower bounds add up to the most (weighted
+    interval scheduling: in order of end, each span with the best set ending before it)."""
+    spans = sorted(spans, key=lambda d: d[1])
+    ends = [d[1] for d in spans]
+    best: list[tuple[Decimal, list[Days]]] = [(Decimal(0), [])]
+    for n, span in enumerate(spans):
+        before = bisect_left(ends, span[0], hi=n)  # spans ending before this one starts
+        weight, chosen = best[before]
+        taken = (weight + agreed[span][0], [*chosen, span])
+        best.append(max(best[n], taken, key=lambda b: b[0]))
+    return best[-1][1]
 
 
 def _tiles(whole: Days, starting: Mapping[object, list[Days]]) -> Iterable[list[Days]]:
@@ -273,22 +478,28 @@ def _tiles(whole: Days, starting: Mapping[object, list[Days]]) -> Iterable[list[
 
 
 def _parts(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
+    """Parts against their whole, for one period and status: a part above the whole; a part's
+    share times the whole against the part's level; and the parts of one whole together - as
+    shares, or as levels with the rest as shares - above it."""
     wholes = {m.id: m.part_of for m in metrics.values() if m.part_of}
     if not any(c.metric in wholes for c in claims):
         return []
     found = []
-    at: dict[tuple[str, Days], list[Claim]] = defaultdict(list)
+    at: dict[tuple[str, Days, bool], list[Claim]] = defaultdict(list)
     for c in claims:
-        if c.measure in LEVELS:
-            at[(c.metric, _days(c.period))].append(c)
-    shares: dict[tuple[str, Days], dict[str, list[Claim]]] = defaultdict(dict)
-    for (metric, days), members in at.items():
+        if c.measure in LEVELS and (days := _at(c.period, kind_of(c.metric, metrics))):
+            at[(c.metric, days, c.status.is_goal)].append(c)
+    together: dict[tuple[str, Days, bool], dict[str, list[Claim]]] = defaultdict(dict)
+    for (metric, days, goal), members in at.items():
         whole = wholes.get(metric)
         if whole is None:
             continue
+        together[(whole, days, goal)][metric] = members
         amounts = [c for c in members if c.measure is not Measure.SHARE]
         parts_shares = [c for c in members if c.measure is Measure.SHARE]
-        whole_amounts = [c for c in at.get((whole, days), ()) if c.measure is not Measure.SHARE]
+        whole_amounts = [
+            c for c in at.get((whole, days, goal), ()) if c.measure is not Measure.SHARE
+        ]
         for part in amounts:
             for w in whole_amounts:
                 if part.unit_info.dimension != w.unit_info.dimension:
@@ -313,17 +524,52 @@ def _parts(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]
                             f"{_says(part)} gives {_show(_range(part), part)}"
                         )
                         found.append(_arithmetic([share, w, part], why))
-        if parts_shares:
-            shares[(whole, days)][metric] = parts_shares
-    for (whole, _), by_part in shares.items():
-        if len(by_part) < 2:
+    for (whole, days, goal), by_part in together.items():
+        if len(by_part) >= 2:
+            found += _too_much(whole, by_part, at.get((whole, days, goal), []))
+    return found
+
+
+def _too_much(whole: str, by_part: Mapping[str, list[Claim]], of: list[Claim]) -> list[Conflict]:
+    """The parts of one whole together above it. Each part counts once, by its level when it
+    has one, else its share: the shares' least values must stay within 100%, and the levels'
+    least values within what the whole's largest value leaves over for the shares."""
+    shares: dict[str, Claim] = {}
+    levels: dict[str, Claim] = {}
+    for metric, members in by_part.items():
+        for c in members:
+            into = shares if c.measure is Measure.SHARE else levels
+            if metric not in into or _range(c)[0] > _range(into[metric])[0]:
+                into[metric] = c
+    share_least = sum((_range(c)[0] for m, c in shares.items() if m not in levels), Decimal(0))
+    share_part = [c for m, c in shares.items() if m not in levels]
+    if share_least > _HUNDRED and len(share_part) >= 2:
+        named = ", ".join(_says(c) for c in share_part)
+        why = f"the shares of parts of {whole} add up to more than 100%: {named}"
+        return [_arithmetic(share_part, why)]
+    level_part = list(levels.values())
+    if not level_part or len(level_part) + len(share_part) < 2:
+        return []
+    found = []
+    left = 1 - share_least / _HUNDRED
+    least = sum((_range(c)[0] for c in level_part), Decimal(0))
+    for w in of:
+        if w.measure is Measure.SHARE or any(
+            c.unit_info.dimension != w.unit_info.dimension for c in level_part
+        ):
             continue
-        least = {m: max(_range(c)[0] for c in cs) for m, cs in by_part.items()}
-        if sum(least.values()) > _HUNDRED:
-            members = [c for cs in by_part.values() for c in cs]
-            named = ", ".join(_says(c) for c in members)
-            why = f"the shares of parts of {whole} add up to more than 100%: {named}"
-            found.append(_arithmetic(members, why))
+        try:
+            room = _range(w)[1] * left
+        except InvalidOperation:  # an unbounded whole with no room left for the levels
+            continue
+        if least > room:
+            named = ", ".join(_says(c) for c in [*level_part, *share_part])
+            why = (
+                f"the parts of {_says(w)} add up to more than it: {named} leave "
+                f"{_show((room, room), w)} at most for the levels, which need "
+                f"{_show((least, least), w)}"
+            )
+            found.append(_arithmetic([w, *level_part, *share_part], why))
     return found
 
 

@@ -37,7 +37,7 @@ from kzhealth.engine import (
     order_prefix,
     rank,
 )
-from kzhealth.model import Claim, Measure, MetricKind
+from kzhealth.model import Claim, Measure
 from kzhealth.query import ClaimFilter
 from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
 from kzhealth.store.cache import Cache, content_key
@@ -86,19 +86,14 @@ def _related(
     bundle of groups that holds one of the ``chosen`` groups: stored under a hash of the
     bundle's group signatures and what its metrics declare, compared afresh otherwise."""
     metrics = index.metrics
-    bundles: dict[tuple[str, str, str, bool], list[Group]] = defaultdict(list)
+    bundles: dict[tuple[str, str, str], list[Group]] = defaultdict(list)
     for group in index.groups:
-        key = group.key
-        bundles[(relations.root_of(key.metric, metrics), key.subject, key.scope, key.goal)].append(
-            group
-        )
-    wanted = {(relations.root_of(g.key.metric, metrics), g.key.subject, g.key.scope, g.key.goal)
-              for g in chosen}  # fmt: skip
+        bundles[relations.bundle_key(group.key, metrics)].append(group)
+    wanted = {relations.bundle_key(g.key, metrics) for g in chosen}
     signed: dict[str, list[Group]] = {}
     for name in sorted(wanted):
         members = bundles[name]
-        single = len(members) == 1
-        if single and kind_of(members[0].key.metric, metrics) is not MetricKind.FLOW:
+        if len(members) == 1 and not relations.relates_alone(members[0].key, metrics):
             continue
         declared = sorted({f"{g.key.metric}<{metrics[g.key.metric].part_of}"
                            for g in members if g.key.metric in metrics})  # fmt: skip
