@@ -97,6 +97,70 @@ def test_past_years_end_at_the_year_reported() -> None:
     assert january.year == 2025
 
 
+def figures_of(text: str, published: str = "2025-09-15") -> dict[str, dict[str, object]]:
+    news = Source.from_dict(source("news-b", published=published, publisher=None))
+    return {str(d.fields["figure"]): d.fields for d in draft(text, news, METRICS, set())}
+
+
+def test_where_a_change_arrives_is_a_level_of_the_changes_metric() -> None:
+    """ "fell by 8% to 5.1": 5.1 is the level reached; "to 74%" after a rise is a share, not a
+    rise of 74%; a level reached takes the metric of the change it ends."""
+    got = figures_of(
+        "Infant mortality fell by 8% to 5.1 per 1,000 live births in 2024, while maternal "
+        "mortality rose 4% to 12.6 per 100,000 live births.\n"
+        "New scanners lifted the coverage of screening to 74%.\n"
+    )
+    assert got["8%"].items() >= {"measure": "change_pct", "value": "-8"}.items()
+    assert got["5.1 per 1,000 live births"].items() >= {
+        "measure": "level", "value": "5.1", "metric": "infant_mortality_rate", "period": "2024",
+    }.items()  # fmt: skip
+    assert got["12.6 per 100,000 live births"]["metric"] == "maternal_mortality_ratio"
+    assert got["74%"].items() >= {"measure": "share", "value": "74"}.items()
+
+
+def test_the_level_a_movement_starts_from_is_a_period_earlier() -> None:
+    got = figures_of(
+        "In 2024 the share of worn-out equipment dropped from 41% to 35%.\n"
+        "Mortality from stroke declined from 80.4 to 76.9 per 100,000 population in 2024.\n"
+    )
+    assert (got["41%"]["period"], got["35%"]["period"]) == ("2023", "2024")
+    assert (got["80.4"]["period"], got["80.4"]["unit"]) == ("2023", "per_100000_population")
+    assert got["76.9 per 100,000 population"]["period"] == "2024"
+
+
+def test_a_period_that_opens_a_sentence_holds_for_its_figures() -> None:
+    """ "In 2024, X reached A, up from B the previous year": A is for 2024, B for 2023."""
+    got = figures_of(
+        "In 2024, incidence reached 239 per 100,000 people, up from 231 the previous year.\n"
+    )
+    assert got["239 per 100,000 people"]["period"] == "2024"
+    assert got["231"]["period"] == "2023"
+
+
+def test_a_change_comes_after_what_it_is_compared_with() -> None:
+    """A text of 2025 that names only 2024 reports 2025 figures against it."""
+    got = figures_of("Some 9,400 patients are on the register, up 4.2% compared to 2024.\n")
+    assert got["4.2%"].items() >= {"period": "2025", "baseline": "2024"}.items()
+
+
+def test_periods_named_against_the_publication() -> None:
+    got = figures_of(
+        "The ministry plans to open another 640 school clinics over the next three years.\n"
+        "Some 48 clinics will be finished by year-end.\n"
+        "In 9 months of this year, 1,150 surgeries were done; last year there were 1,020.\n",
+        published="2025-10-20",
+    )
+    assert got["640"].items() >= {"period": "2026/2028", "status": "target"}.items()
+    assert got["48"].items() >= {"period": "2025-12-31", "status": "target"}.items()
+    assert got["1,150"]["period"] == "2025-01/2025-09"
+    assert got["1,020"]["period"] == "2024"
+
+
+def test_make_up_gives_no_direction() -> None:
+    got = figures_of("Women make up 58% of the patients treated.\n")
+    assert got["58%"].items() >= {"measure": "share", "value": "58"}.items()
+
+
 @pytest.fixture
 def desk(tmp_path: Path) -> Path:
     root = write_dataset(

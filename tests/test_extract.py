@@ -62,6 +62,40 @@ def test_from_to_is_two_figures() -> None:
     assert [f.value for f in found] == ["40", "37"]
 
 
+def test_a_movement_from_one_level_to_another_is_two_figures_in_one_unit() -> None:
+    """After a verb of change, "from A to B" is where a figure moved from and to, and a bare A
+    takes B's unit; without one it stays a range."""
+    moved = [
+        f
+        for f in figures_in(
+            "Tuberculosis incidence eased from 36.2 to 33.9 per 100,000 population."
+        )
+        if f.role == FIGURE
+    ]
+    assert [(f.value, f.unit) for f in moved] == [
+        ("36.2", "per_100000_population"),
+        ("33.9", "per_100000_population"),
+    ]
+    up = [
+        f
+        for f in figures_in("Screening reached 412 per 100,000 people, up from 380 a year earlier.")
+        if f.role == FIGURE
+    ]
+    assert [(f.value, f.unit) for f in up] == [
+        ("412", "per_100000_population"),
+        ("380", "per_100000_population"),
+    ]
+    assert only("A course lasts from 5 to 7 days.")[2] == "5..7"
+
+
+def test_a_rate_may_leave_its_base_unnamed() -> None:
+    found = [
+        f for f in figures_in("Pavlodar region (298.1 per 100,000) came next.") if f.role == FIGURE
+    ]
+    assert [(f.text, f.unit) for f in found] == [("298.1 per 100,000", "per_100000_population")]
+    assert all(f.role != FIGURE for f in figures_in("Rates are given per 100,000."))
+
+
 @pytest.mark.parametrize(
     ("text", "number", "role"),
     [
@@ -80,6 +114,8 @@ def test_from_to_is_two_figures() -> None:
         ("For the first time, it opened.", "first", "expression"),
         ("In the first half of 2025 it fell.", "first", "period"),
         ("Millions of people were reached.", "Millions", "vague"),
+        ("Most patients now survive five years or longer.", "five years", "expression"),
+        ("The 5 years survival rate is reported.", "5 years", "expression"),
     ],
 )
 def test_numbers_that_are_not_figures_say_what_they_are(text: str, number: str, role: str) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -75,6 +75,10 @@ _MONTHS = {
     for name in names
 }  # fmt: skip
 _M = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_OF_YEAR = (
+    r"(?:\sof\s(?:(?P<y>(?:19|20)\d\d)|(?P<this>this\syear|the\scurrent\syear)"
+    r"|(?P<last>last\syear|the\sprevious\syear)))?"
+)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10}  # fmt: skip
 _N = r"\d+|" + "|".join(_COUNTS)
@@ -93,6 +97,12 @@ class When:
     inferred: bool = False  # carried from the sentence before
 
 
+# "compared to 2024", "than in 2024": a year a change is measured against, not one reported
+_AGAINST = re.compile(
+    r"\b(?:compared\s(?:to|with)|than(?:\sin)?|versus|vs\.?|against|from|since)\s(?:the\s)?$", re.I
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Dating:
     """What relative periods are read against: the year the text reports (the latest year it
@@ -107,12 +117,22 @@ class Dating:
     def of(cls, text: str, published: Period) -> Dating:
         first = published.start or published.end or date.today()
         point = published.text.split("/")[0] if published.stated else str(first.year)
-        named = [int(y) for y in re.findall(r"(?<![\d.,-])((?:19|20)\d\d)(?![\d%])", text)]
+        named = [
+            int(m.group(1))
+            for m in re.finditer(r"(?<![\d.,-])((?:19|20)\d\d)(?![\d%])", text)
+            if not _AGAINST.search(text, max(0, m.start() - 40), m.start())
+        ]
         named = [y for y in named if y <= first.year]
         counts = {y: named.count(y) for y in named}
         year = max(counts, key=lambda y: (counts[y], y)) if counts else first.year
         last = year - 1 if year == first.year and first.month < 7 else year
         return cls(year, point, last)
+
+    @property
+    def now(self) -> int:
+        """The publication's year: what "this year", "last year" and "next year" are read
+        against, whatever year the text reports."""
+        return int(self.published[:4])
 
 
 def _month(year: int, month: int) -> str:
@@ -134,6 +154,12 @@ def periods_in(text: str, dating: Dating) -> list[When]:
 
     def year_of(group: str | None) -> int:
         return int(group) if group else year
+
+    def of_year(m: re.Match[str]) -> int:
+        """The year of "of 2024", "of this year", "of last year"; else the year reported."""
+        if m["this"]:
+            return dating.now
+        return dating.now - 1 if m["last"] else year_of(m["y"])
 
     comparison = r"(?:compared\s(?:to|with)|than|versus|vs\.?|against|from|over)\s(?:the\s)?"
     for m in re.finditer(
@@ -172,17 +198,18 @@ def periods_in(text: str, dating: Dating) -> list[When]:
     ):
         add(m, f"{year_of(m['y'] or m['y2'])}-H1")
     for m in re.finditer(
-        r"\b(?:in\s|for\s)?(?:the\s)?(?P<q>first|second|third|fourth)\squarter(?:\sof\s(?P<y>(?:19|20)\d\d))?",
+        rf"\b(?:in\s|for\s)?(?:the\s)?(?P<q>first|second|third|fourth)\squarter{_OF_YEAR}",
         low,
     ):
         q = {"first": 1, "second": 2, "third": 3, "fourth": 4}[m["q"]]
-        add(m, f"{year_of(m['y'])}-Q{q}")
+        add(m, f"{of_year(m)}-Q{q}")
     for m in re.finditer(
-        r"\b(?:in\s|over\s|for\s)?(?:the\s)?(?:first\s)?(?P<n>six|nine|eight|ten|eleven|three)\smonths(?:\sof\s(?P<y>(?:19|20)\d\d))?",
+        rf"\b(?:in\s|over\s|for\s)?(?:the\s)?(?:first\s)?(?P<n>six|nine|eight|ten|eleven|three|[1-9]|1[01])\smonths{_OF_YEAR}",
         low,
     ):
-        n = {"three": 3, "six": 6, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}[m["n"]]
-        y = year_of(m["y"])
+        n = {"three": 3, "six": 6, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}.get(m["n"])
+        n = n or int(m["n"])
+        y = of_year(m)
         add(m, f"{y}-01/{y}-{n:02d}")
     for m in re.finditer(
         rf"\b(?:over|in|during|for|within)\s(?:the\s)?(?:past|last|previous)\s(?P<n>{_N})\syears",
@@ -206,16 +233,27 @@ def periods_in(text: str, dating: Dating) -> list[When]:
         low,
     ):
         add(m, f"{m['a']}/{m['b']}")
-    for m in re.finditer(r"\bby\sthe\send\sof\s(?:the\syear|this\syear)", low):
-        add(m, f"{year}-12-31", target=True)
+    for m in re.finditer(
+        r"\bby\s(?:the\s)?(?:end\sof\s(?:the\s|this\s)?year|year[\s-]end|year's\send)", low
+    ):
+        add(m, f"{dating.now}-12-31", target=True)
+    for m in re.finditer(
+        rf"\b(?:over|in|during|within|for)\s(?:the\s)?(?:next|coming)\s(?P<n>{_N})\syears", low
+    ):
+        n = int(m["n"]) if m["n"].isdigit() else _COUNTS[m["n"]]
+        add(m, f"{dating.now + 1}/{dating.now + n}", target=True)
+    for m in re.finditer(r"\b(?:next|the\scoming)\syear\b", low):
+        add(m, str(dating.now + 1), target=True)
     for m in re.finditer(
         r"\b(?:by|until|till)\s(?:the\s(?:end|start)\sof\s)?(?P<y>(?:19|20)\d\d)\b", low
     ):
         y = int(m["y"])
         add(m, str(y), target=y > year)
     for m in re.finditer(r"\b(?:this|the\scurrent)\syear\b|\b(?:to\sdate|so\sfar)\b", low):
-        add(m, str(year) if "year" in m.group() else f"asof:{dating.published}")
-    for m in re.finditer(r"\b(?:last|the\sprevious|the\spast)\syear\b", low):
+        add(m, str(dating.now) if "year" in m.group() else f"asof:{dating.published}")
+    for m in re.finditer(r"\blast\syear\b", low):
+        add(m, str(dating.now - 1))
+    for m in re.finditer(r"\b(?:the\sprevious|the\spast)\syear\b", low):
         add(m, str(year - 1))
     for m in re.finditer(rf"\b(?:in\s)?(?P<m>{_M})\s(?P<y>(?:19|20)\d\d)\b", low):
         add(m, f"{m['y']}-{_MONTHS[m['m']]:02d}")
@@ -261,6 +299,17 @@ def clause(sentence: str, start: int, end: int) -> tuple[int, int]:
     return left, right
 
 
+# What joins a change to the level it arrived at, or a figure to the same figure put another
+# way: "by 8% to 5.1", "and reached $920 million", "that is 4.2% less", "51% or 43,000"
+_ARRIVES = re.compile(
+    r",?\s?(?:to|and\sto|(?:and\s)?reach(?:ed|ing)|(?:and\s)?amount(?:ed|ing)\sto|to\sreach"
+    r"|(?:that|which)\sis|i\.e\.|or)\s",
+    re.I,
+)
+_STARTS_MOVE = re.compile(r"\bfrom\s$", re.I)
+_LEADS = re.compile(r"\s*(?:in|for|during|over|as\sof|at\sthe\send\sof)?\s*", re.I)
+
+
 def _resolve(
     found: Found, sentence: str, whens: list[When], measure: Measure, dating: Dating
 ) -> tuple[str, str | None, PeriodBasis, bool]:
@@ -268,6 +317,7 @@ def _resolve(
     clause names; else one the sentence names outside any other clause's target; else, for a
     level said in the perfect ("have been built"), as of the publication; else its year."""
     year = dating.year
+    named_here = False
     left, right = clause(sentence, found.start, found.end)
     inside = [w for w in whens if left <= w.start and w.end <= right]
     own = [w for w in inside if not w.baseline and w.period]
@@ -278,12 +328,25 @@ def _resolve(
     here = sentence[left:right]
     if own:
         nearest = min(own, key=lambda w: _distance(w, found))
+        lead = [w for w in own if w.start >= 0 and _LEADS.fullmatch(sentence[: w.start])
+                and sentence[w.end : w.end + 1] == ","]  # fmt: skip
+        if lead and _distance(nearest, found) > 2:
+            nearest = lead[0]
+        named_here = _distance(nearest, found) <= 2
         period, target = nearest.period, nearest.target
         basis = PeriodBasis.INFERRED if nearest.inferred else PeriodBasis.STATED
-    elif _PERFECT.search(here) and not measure.is_change:
+    elif _PERFECT.search(here) and not measure.is_change and found.kind != extract.RATE:
         period, basis = f"asof:{dating.published}", PeriodBasis.STATED
     else:
         period, basis = str(year), PeriodBasis.INFERRED
+    if (
+        not named_here
+        and not period.startswith("asof:")
+        and _STARTS_MOVE.search(sentence, max(0, found.start - 6), found.start)
+        and re.match(r"\s?(?:[a-z]+\s)?to\s", sentence[found.end : found.end + 20])
+    ):
+        # "fell from 40% to 37%": the level it fell from is the period's a year before
+        period, basis = _shifted(period), PeriodBasis.INFERRED
     if period.startswith("asof:"):
         day = period.removeprefix("asof:")
         if measure.is_change and re.fullmatch(r"\d{4}-\d\d-01", day):
@@ -300,7 +363,16 @@ def _resolve(
             baseline = _shifted(period) if not nearest.period else _in_year(period, nearest.period)
         else:
             baseline = nearest.period or _shifted(period)
+        if basis is PeriodBasis.INFERRED and baseline and _year(baseline) >= _year(period):
+            # "up 6.6% compared to 2024" in a text of 2025: after what it is compared with
+            period = str(max(dating.now, _year(baseline) + 1))
     return period, baseline, basis, target
+
+
+def _year(period: str) -> int:
+    """The first year a period names (0 for none)."""
+    first = re.search(r"(?:19|20)\d\d", period)
+    return int(first.group()) if first else 0
 
 
 def _in_year(period: str, year: str) -> str:
@@ -331,7 +403,7 @@ _FALL_MULTIPLE = re.compile(
     re.I,
 )
 _TARGET = re.compile(
-    r"\b(?:will|shall|plan(?:s|ned)?|target(?:s|ed)?|goal|aim(?:s|ed)?|scheduled|is\sto|are\sto|intends?)\b",
+    r"\b(?:will|shall|plan(?:s|ned)?|targets?|targeted\s(?:at|to)|goal|aim(?:s|ed)?|scheduled|is\sto|are\sto|intends?)\b",
     re.I,
 )
 _FORECAST = re.compile(r"\b(?:expected|projected|forecast|anticipated|predicted)\b", re.I)
@@ -355,6 +427,12 @@ def _measure(found: Found, sentence: str, window: str) -> tuple[Measure, int | N
         plain(sentence),
         re.I,
     )
+    # "rose 3.1% to 211.4", "increasing coverage to 61%": where a change arrived, a level
+    reached = re.search(
+        rf"(?<!\bup\s)(?<!\bclose\s)\bto\s{re.escape(found.text)}",
+        plain(sentence),
+        re.I,
+    )
     kind = found.kind
     if kind == extract.POINTS:
         return Measure.CHANGE_PP, direction
@@ -368,7 +446,7 @@ def _measure(found: Found, sentence: str, window: str) -> tuple[Measure, int | N
             return Measure.FOLD_REDUCTION, None
         return Measure.MULTIPLE, None
     if kind in (extract.PERCENT, extract.FRACTION):
-        if movement:
+        if movement or (reached and not by):
             return Measure.SHARE, None
         if direction is not None or by:
             return Measure.CHANGE_PCT, direction
@@ -479,7 +557,7 @@ def suggest(
             if best and best[1] >= 80:
                 hits += 1
             elif far and far[1] >= 80:
-                hits += 0.5
+                hits += 0.4
         described = sum(1 for w in set(about) if any(fuzz.ratio(w, v) >= 85 for v in near))
         score = 100 * hits / len(named) + min(described, 5) * 4
         if hits:
@@ -514,8 +592,12 @@ def draft(text: str, source: Source, metrics: dict[str, Metric], taken: set[str]
         carried = own or carried
         figures = [f for f in extract.figures_in(sentence.text) if f.role == extract.FIGURE]
         line = text.count("\n", 0, sentence.start) + 1
+        lefts: list[int] = []
         for n, found in enumerate(figures):
             left = figures[n - 1].end if n else 0
+            if n and _ARRIVES.fullmatch(sentence.text, left, found.start):
+                left = lefts[n - 1]  # "fell by 12% to 10.1": the level is the change's metric's
+            lefts.append(left)
             _, right = clause(sentence.text, found.start, found.end)
             if n + 1 < len(figures):
                 right = min(right, figures[n + 1].start)
@@ -582,7 +664,7 @@ def _in_plain(found: Found, original: str, norm: str) -> Found:
     """The figure with offsets in the sentence's normalised text (where periods are found)."""
     before = plain(original[: found.start]) if found.start else ""
     start = len(before) + (1 if before and original[found.start - 1].isspace() else 0)
-    return Found(start, start + len(plain(found.text)), found.text, found.role)
+    return replace(found, start=start, end=start + len(plain(found.text)))
 
 
 def _value(found: Found, measure: Measure, direction: int | None) -> str:

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from kzhealth.figures import normalise
 from kzhealth.ranges import Qualifier
+from kzhealth.wording import DIRECTION
 
 FIGURE, DATE, YEAR, AGE, PERIOD, REFERENCE, EXPRESSION, VAGUE = (
     "figure", "date", "year", "age", "period", "reference", "expression", "vague",
@@ -173,8 +174,8 @@ _RIGHT = {
     ),
     "rate": re.compile(
         r"^\s?(?:[a-z]+\s){0,2}per\s(?P<b>1,000|1000|1\s000|10,000|10000|10\s000|100,000|100000"
-        r"|100\s000|100\sthousand)\s(?P<of>live\sbirths|births|population|people|inhabitants"
-        r"|residents|persons)\b",
+        r"|100\s000|100\sthousand)(?:\s(?P<of>live\sbirths|births|population|people|inhabitants"
+        r"|residents|persons)\b|(?![\w,.]\w))",
         re.I,
     ),
     "duration": re.compile(r"^[\s-](?P<u>working\sdays|days|years|months|weeks|hours)\b", re.I),
@@ -225,6 +226,14 @@ _EVENT = re.compile(
     r"|conference|summit|forum|edition|anniversary|round|convocation|assembly|wave|stage|phase)\b",
     re.I,
 )
+# "fell from", "eased from", "up from", "a rise from": what follows is where a movement started.
+_MOVED = re.compile(
+    rf"\b(?:{'|'.join(sorted(DIRECTION, key=len, reverse=True))}|improv\w*|chang\w*|mov\w*"
+    r"|went\s(?:up|down))\b[^.;:]{0,60}\bfrom\s$",
+    re.I,
+)
+# "survive five years", "5 years survival": the span defines what is counted
+_SURVIVAL = re.compile(r"\bsurviv\w*\s(?:for\s)?$|^\s?(?:survival|of\ssurvival)\b", re.I)
 _RANKED_BEFORE = re.compile(
     r"\b(?:rank(?:ed|s|ing)?|placed?|position|came|finished|top)\s(?:the\s)?$", re.I
 )
@@ -328,11 +337,38 @@ def figures_in(text: str) -> list[Found]:
         if free(m.start(), m.end()):
             add(m.start(), m.end(), PERIOD if _is_period_ordinal(plain, m.end()) else EXPRESSION)
     found.sort(key=lambda item: item[0])
+    _moved_units(plain, found)
     out = []
     for start, end, role, what in found:
         first, last = norm.origin[start], norm.origin[end - 1] + 1
         out.append(Found(first, last, text[first:last], role, **what))  # type: ignore[arg-type]
     return out
+
+
+def _moved_units(plain: str, found: list[tuple[int, int, str, dict[str, object]]]) -> None:
+    """A bare number where a movement starts takes the unit of the figure it moves with: "from
+    65.1 to 68 deaths per 100,000", "239.2 cases per 100,000, up from 230"."""
+    figures = [n for n, item in enumerate(found) if item[2] == FIGURE]
+    for at, n in enumerate(figures):
+        before = figures[at - 1] if at else None
+        after = figures[at + 1] if at + 1 < len(figures) else None
+        start, end, _, what = found[n]
+        if what.get("kind") != COUNT or what.get("unit") != "count":
+            continue
+        partner = None
+        if (
+            after is not None
+            and re.fullmatch(r"\s?(?:to|-)\s?", plain[end : found[after][0]])
+            and _MOVED.search(_before(plain, start))
+        ):
+            partner = found[after][3]
+        elif before is not None and re.fullmatch(
+            r",?\s(?:(?:up|down|rising|falling|increasing|decreasing)\s)?from\s",
+            plain[found[before][1] : start],
+        ):
+            partner = found[before][3]
+        if partner and partner.get("kind") in (RATE, PERCENT, MONEY, DURATION):
+            what.update(kind=partner["kind"], unit=partner["unit"])
 
 
 def _is_period_ordinal(plain: str, end: int) -> bool:
@@ -396,6 +432,8 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
         return start, end, REFERENCE, {}
     if _LEFT["reference"].search(before):
         return start, end, REFERENCE, {}
+    if re.search(r"\bper\s$", before, re.I):
+        return start, end, EXPRESSION, {}  # "per 100,000": the base of a rate, not a figure
     if ordinal:
         if _EVENT.match(after):
             return start, end, REFERENCE, {}  # "the 5th meeting": which one, not how many
@@ -433,6 +471,8 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
     rest = after
     at = end
     ranged = _RIGHT["range"].match(rest)
+    if ranged and _MOVED.search(before):
+        ranged = None  # "declined from 208.6 to 204.8": two levels, not a range
     if _LEFT["between"].search(before):
         ranged = re.match(rf"^\s?and\s?(?P<n>{_DIGITS})", rest) or ranged
     if ranged and not (is_year and re.fullmatch(r"(?:19|20)\d\d", ranged["n"])):
@@ -475,13 +515,15 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
     if step:
         base = re.sub(r"[\s,]", "", step["b"].lower())
         base = _RATE_BASES.get(base, base)
-        of = _RATE_OF.get(step["of"].lower(), "population")
+        of = _RATE_OF.get((step["of"] or "").lower(), "population")
         unit = f"per_{base}_{of}"
         return first, at + step.end(), FIGURE, _what(RATE, lo, hi, unit, qualifier)
     if is_year and not scale:
         return start, end, YEAR, {}
     step = _RIGHT["duration"].match(rest)
     if step and not scale:
+        if _SURVIVAL.search(before) or _SURVIVAL.match(_after(plain, at + step.end())):
+            return start, at + step.end(), EXPRESSION, {}  # "survive five years": a definition
         if _LEFT["period"].search(before):
             return start, at + step.end(), PERIOD, {}
         unit = re.sub(r"\s+", "_", step["u"].lower())
@@ -526,6 +568,8 @@ def _read_words(plain: str, m: re.Match[str]) -> tuple[int, int, str, dict[str, 
     qualifier = _qualifier(before)
     step = _RIGHT["duration"].match(after)
     if step and not scale:
+        if _SURVIVAL.search(before) or _SURVIVAL.match(_after(plain, end + step.end())):
+            return start, end + step.end(), EXPRESSION, {}  # "survive five years": a definition
         if _LEFT["period"].search(before) or low in ("one", "a"):
             return start, end + step.end(), PERIOD, {}
         unit = re.sub(r"\s+", "_", step["u"].lower())

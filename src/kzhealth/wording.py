@@ -31,6 +31,11 @@ _WORDS = {
 DIRECTION = {word: way for way, words in _WORDS.items() for word in words.split()}
 AFTER = 2  # words after a figure that may still govern it: "20% lower", "a 5% rise"
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+_PHRASAL = re.compile(
+    r"\b(?:make|makes|made|making|set|sets|setting|sign|signed|take|takes|took|taken|sum|sums"
+    r"|summed|end|ends|ended|pick|picked|draw|drew|drawn|open|opened|follow|followed|back|backed"
+    r"|show|showed|shown|turn|turned|set)\s$"
+)
 
 
 def _directions(text: str) -> list[tuple[int, int, str]]:
@@ -41,7 +46,10 @@ def _directions(text: str) -> list[tuple[int, int, str]]:
         way = DIRECTION.get(word)
         if way is None:
             continue
-        if word == "up" and text[match.end() : match.end() + 3] == " to":  # "up to": a bound
+        if word == "up" and (
+            text[match.end() : match.end() + 3] == " to"  # "up to": a bound
+            or _PHRASAL.search(text, 0, match.start())  # "make up", "set up": no direction
+        ):
             continue
         found.append((match.start(), way, word))
     return found
