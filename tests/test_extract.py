@@ -110,6 +110,7 @@ def test_a_rate_may_leave_its_base_unnamed() -> None:
         ("COVID-19 cases fell.", "19", "reference"),
         ("See [3] for the source.", "3", "reference"),
         ("The 5th meeting of ministers closed.", "5th", "reference"),
+        ("The 2nd Deputy Minister spoke.", "2nd", "reference"),
         ("One of the priorities is staff.", "One", "expression"),
         ("For the first time, it opened.", "first", "expression"),
         ("In the first half of 2025 it fell.", "first", "period"),

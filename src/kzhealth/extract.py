@@ -234,6 +234,11 @@ _MOVED = re.compile(
 )
 # "survive five years", "5 years survival": the span defines what is counted
 _SURVIVAL = re.compile(r"\bsurviv\w*\s(?:for\s)?$|^\s?(?:survival|of\ssurvival)\b", re.I)
+_TITLE = re.compile(
+    r"^\s(?:vice|deputy|secretary|lieutenant|class|grade|degree|category|generation|century"
+    r"|floor|line|wave|president|minister|place\sin\sline)\b",
+    re.I,
+)
 _RANKED_BEFORE = re.compile(
     r"\b(?:rank(?:ed|s|ing)?|placed?|position|came|finished|top)\s(?:the\s)?$", re.I
 )
@@ -435,8 +440,8 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
     if re.search(r"\bper\s$", before, re.I):
         return start, end, EXPRESSION, {}  # "per 100,000": the base of a rate, not a figure
     if ordinal:
-        if _EVENT.match(after):
-            return start, end, REFERENCE, {}  # "the 5th meeting": which one, not how many
+        if _EVENT.match(after) or _TITLE.match(after):
+            return start, end, REFERENCE, {}  # "the 5th meeting", "1st Vice Minister": which one
         if _RIGHT["month"].match(after) or (
             re.search(r"\bthe\s$", before)
             and re.match(r"^\sof\s(?:" + _MONTH + r")\b", after, re.I)

@@ -20,7 +20,7 @@ _WORDS = {
         "decreasing declined decline declines declining reduced reduce reduces reducing "
         "reduction reductions cut cuts lower lowered lowering down shrank shrunk shrink "
         "shrinking contracted contraction plunged plummeted slumped slid slipped dipped eased "
-        "lost loss losses"
+        "lost loss losses less fewer"
     ),
     RISE: (
         "rose rise rises rising risen increased increase increases increasing grew grow grows "
@@ -31,6 +31,10 @@ _WORDS = {
 DIRECTION = {word: way for way, words in _WORDS.items() for word in words.split()}
 AFTER = 2  # words after a figure that may still govern it: "20% lower", "a 5% rise"
 _WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+_BOUND = re.compile(
+    r" than (?:about |around |some |nearly |half|a (?:third|quarter|fifth|tenth)|[\d$€₸]"
+    r"|one|two|three|four|five|six|seven|eight|nine|ten)"
+)
 _PHRASAL = re.compile(
     r"\b(?:make|makes|made|making|set|sets|setting|sign|signed|take|takes|took|taken|sum|sums"
     r"|summed|end|ends|ended|pick|picked|draw|drew|drawn|open|opened|follow|followed|back|backed"
@@ -46,6 +50,8 @@ def _directions(text: str) -> list[tuple[int, int, str]]:
         way = DIRECTION.get(word)
         if way is None:
             continue
+        if word in ("less", "fewer") and _BOUND.match(text, match.end()):
+            continue  # "less than 5%": a bound, not a fall ("5% less than in 2024" is one)
         if word == "up" and (
             text[match.end() : match.end() + 3] == " to"  # "up to": a bound
             or _PHRASAL.search(text, 0, match.start())  # "make up", "set up": no direction
