@@ -412,7 +412,7 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
                         continue
                     told.add(w.id)
                     parts = [c for d in tiling for c in spans[d]]
-                    named = ", ".join(f"{c.id} {c.figure} for {c.period.label()}" for c in parts)
+                    named = _listed(parts)
                     why = (
                         f"the figures for the parts of {w.period.label()} add up to "
                         f"{_show(total, w)}: {named}; {_says(w)} gives "
@@ -428,7 +428,7 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
                 if w.id in told or least <= _range(w)[1]:
                     continue
                 parts = [c for d in chosen for c in spans[d]]
-                named = ", ".join(f"{c.id} {c.figure} for {c.period.label()}" for c in parts)
+                named = _listed(parts)
                 why = (
                     f"the figures for parts of {w.period.label()} that do not overlap add up to "
                     f"at least {_show((least, least), w)}: {named}; {_says(w)} gives "
@@ -436,6 +436,11 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
                 )
                 found.append(_arithmetic([w, *parts], why))
     return found
+
+
+def _listed(parts: list[Claim]) -> str:
+    """The figures of a period's parts, as a why names them."""
+    return ", ".join(f"{c.id} {c.figure} for {c.period.label()}" for c in parts)
 
 
 def _heaviest(spans: list[Days], agreed: Mapping[Days, Range]) -> list[Days]:
