@@ -88,6 +88,32 @@ def test_a_movement_from_one_level_to_another_is_two_figures_in_one_unit() -> No
     assert only("A course lasts from 5 to 7 days.")[2] == "5..7"
 
 
+def test_a_bare_number_takes_the_unit_of_the_figure_it_goes_with() -> None:
+    """Compared with ("down from 96.0 in 2023") or listed after it with decimals, which no
+    count has; a whole number after a figure with a unit, with nothing that ties them, stays a
+    count, and a sentence's end unties them."""
+
+    def units(text: str) -> list[tuple[str, str]]:
+        return [(f.value, f.unit) for f in figures_in(text) if f.role == FIGURE]
+
+    assert units("Incidence fell to 88.5 per 100,000 people in 2024, down from 96.0 in 2023.") == [
+        ("88.5", "per_100000_population"),
+        ("96", "per_100000_population"),
+    ]
+    assert units("Highest were Atyrau (51.2 per 100,000) and Kyzylorda (49.9).") == [
+        ("51.2", "per_100000_population"),
+        ("49.9", "per_100000_population"),
+    ]
+    assert units("Spending was $5 million, and 3 clinics opened.") == [
+        ("5", "USD million"),
+        ("3", "count"),
+    ]
+    assert units("Coverage was 12% in 2024. Then 4.5 more were added.") == [
+        ("12", "percent"),
+        ("4.5", "count"),
+    ]
+
+
 def test_a_rate_may_leave_its_base_unnamed() -> None:
     found = [
         f for f in figures_in("Pavlodar region (298.1 per 100,000) came next.") if f.role == FIGURE

@@ -264,7 +264,7 @@ def periods_in(text: str, dating: Dating) -> list[When]:
 
 _PERFECT = re.compile(
     r"\b(?:has|have)\s(?:already\s|now\s|also\s)?(?:been|[a-z]+(?:ed|en|wn|ne|ht|un))\b"
-    r"|\b(?:are|is)\sbeing\b|\b(?:to\sdate|already|currently|now|remain|remains)\b"
+    r"|\b(?:are|is)\sbeing\b|\b(?:to\sdate|already|currently|now)\b"
     r"|\b(?:are|is)\s(?:registered|in\soperation|under\sconsideration|under\sway)\b",
     re.I,
 )
@@ -518,8 +518,21 @@ _STOP = frozenset(
 )
 
 
+# The words news uses for what metric ids and descriptions name otherwise.
+_SYNONYMS = {
+    "newborn": ("neonatal", "infant"), "newborns": ("neonatal", "infant"),
+    "babies": ("infant",), "baby": ("infant",), "infants": ("infant",),
+    "deaths": ("mortality",), "death": ("mortality",), "died": ("mortality",),
+    "oncology": ("cancer",), "oncological": ("cancer",), "tumours": ("cancer",),
+    "spending": ("expenditure", "funding"), "funds": ("funding",),
+    "physicians": ("doctors",), "doctor": ("doctors",), "nurses": ("staff",),
+    "medicines": ("drugs", "medicine"), "drugs": ("medicines", "medicine"),
+}  # fmt: skip
+
+
 def _words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP and len(w) > 2]
+    words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP and len(w) > 2]
+    return words + [alias for w in words for alias in _SYNONYMS.get(w, ())]
 
 
 _FAMILY_OF = {

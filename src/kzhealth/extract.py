@@ -351,8 +351,11 @@ def figures_in(text: str) -> list[Found]:
 
 
 def _moved_units(plain: str, found: list[tuple[int, int, str, dict[str, object]]]) -> None:
-    """A bare number where a movement starts takes the unit of the figure it moves with: "from
-    65.1 to 68 deaths per 100,000", "239.2 cases per 100,000, up from 230"."""
+    """A bare number takes the unit of the figure it goes with, in the same sentence: where a
+    movement starts ("from 65.1 to 68 deaths per 100,000"), what a figure is compared with
+    ("239.2 per 100,000 in 2024, down from 230 in 2023"), and a number with decimals that can
+    be no count, listed after a figure with a unit ("Karaganda (353.5 per 100,000), Kostanay
+    (352.7)")."""
     figures = [n for n, item in enumerate(found) if item[2] == FIGURE]
     for at, n in enumerate(figures):
         before = figures[at - 1] if at else None
@@ -367,13 +370,23 @@ def _moved_units(plain: str, found: list[tuple[int, int, str, dict[str, object]]
             and _MOVED.search(_before(plain, start))
         ):
             partner = found[after][3]
-        elif before is not None and re.fullmatch(
-            r",?\s(?:(?:up|down|rising|falling|increasing|decreasing)\s)?from\s",
-            plain[found[before][1] : start],
-        ):
-            partner = found[before][3]
+        elif before is not None and _SAME_SENTENCE.fullmatch(plain, found[before][1], start):
+            between = plain[found[before][1] : start]
+            lo = what.get("lo")
+            whole = not isinstance(lo, Decimal) or lo == lo.to_integral_value()
+            if _COMPARED.search(between) or not whole:
+                partner = found[before][3]
         if partner and partner.get("kind") in (RATE, PERCENT, MONEY, DURATION):
             what.update(kind=partner["kind"], unit=partner["unit"])
+
+
+# What may stand between a figure and a bare number that goes with it: no sentence's end.
+_SAME_SENTENCE = re.compile(r"(?:[^.!?;]|\.\d){0,80}")
+_COMPARED = re.compile(
+    r"\b(?:up|down|rising|falling|increasing|decreasing|compared\s(?:to|with)|against|versus|vs\.?"
+    r"|than|from)\s$",
+    re.I,
+)
 
 
 def _is_period_ordinal(plain: str, end: int) -> bool:
