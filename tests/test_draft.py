@@ -156,6 +156,30 @@ def test_periods_named_against_the_publication() -> None:
     assert got["1,020"]["period"] == "2024"
 
 
+def test_the_same_period_a_sentence_compares_is_the_one_said_before() -> None:
+    """ "In the first 9 months, ... Compared to the same period last year, this is a 3-fold
+    decline": the decline is for those 9 months, against the same months a year earlier."""
+    got = figures_of(
+        "In the first 9 months, 1,310 cases were registered. Compared to the same period last "
+        "year, this is a 3-fold decline.\n",
+        published="2025-10-20",
+    )
+    assert got["1,310"]["period"] == "2025-01/2025-09"
+    assert got["3-fold"].items() >= {
+        "period": "2025-01/2025-09", "baseline": "2024-01/2024-09"}.items()  # fmt: skip
+
+
+def test_a_span_of_months_is_not_the_first_months_of_a_year() -> None:
+    got = figures_of(
+        "Insured status will be kept from three to six months instead.\n"
+        "The rate will rise from 2% this year to 4.7% by 2037.\n",
+        published="2025-09-10",
+    )
+    assert "-01/" not in str(got["six months"]["period"])
+    assert got["2%"].items() >= {"measure": "share", "period": "2025"}.items()
+    assert got["4.7%"].items() >= {"measure": "share", "period": "2037", "status": "target"}.items()
+
+
 def test_make_up_gives_no_direction() -> None:
     got = figures_of("Women make up 58% of the patients treated.\n")
     assert got["58%"].items() >= {"measure": "share", "value": "58"}.items()

@@ -140,6 +140,21 @@ def _month(year: int, month: int) -> str:
     return f"{year}-{month:02d}"
 
 
+def _months_in(low: str) -> list[tuple[re.Match[str], int]]:
+    """The first N months of a year a sentence names ("in the first 10 months", "for 9 months of
+    2025"), each with N; not a span of that length ("from three to six months")."""
+    found = []
+    for m in re.finditer(
+        rf"\b(?P<pre>(?:in|over|during|for)\s(?:the\s)?first\s|(?:in|over|during)\s(?:the\s)?|(?:the\s)?first\s)?"
+        rf"(?P<n>six|nine|eight|ten|eleven|three|[1-9]|1[01])\smonths{_OF_YEAR}",
+        low,
+    ):
+        if m["pre"] or m["y"] or m["this"] or m["last"]:
+            words = {"three": 3, "six": 6, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}
+            found.append((m, words.get(m["n"]) or int(m["n"])))
+    return found
+
+
 def periods_in(text: str, dating: Dating) -> list[When]:
     """Every period a sentence names, resolved against the text's dating."""
     year = dating.year
@@ -203,14 +218,8 @@ def periods_in(text: str, dating: Dating) -> list[When]:
     ):
         q = {"first": 1, "second": 2, "third": 3, "fourth": 4}[m["q"]]
         add(m, f"{of_year(m)}-Q{q}")
-    for m in re.finditer(
-        rf"\b(?:in\s|over\s|for\s)?(?:the\s)?(?:first\s)?(?P<n>six|nine|eight|ten|eleven|three|[1-9]|1[01])\smonths{_OF_YEAR}",
-        low,
-    ):
-        n = {"three": 3, "six": 6, "eight": 8, "nine": 9, "ten": 10, "eleven": 11}.get(m["n"])
-        n = n or int(m["n"])
-        y = of_year(m)
-        add(m, f"{y}-01/{y}-{n:02d}")
+    for m, months in _months_in(low):
+        add(m, f"{of_year(m)}-01/{of_year(m)}-{months:02d}")
     for m in re.finditer(
         rf"\b(?:over|in|during|for|within)\s(?:the\s)?(?:past|last|previous)\s(?P<n>{_N})\syears",
         low,
@@ -423,7 +432,7 @@ def _measure(found: Found, sentence: str, window: str) -> tuple[Measure, int | N
     direction = said[0] if said else None
     by = re.search(rf"\bby\s(?:\w+\s)?{re.escape(found.text)}", plain(sentence), re.I)
     movement = re.search(
-        rf"\bfrom\s{re.escape(found.text)}\s(?:\w+\s)?to\b|\bto\s[^,;]*\bfrom\s{re.escape(found.text)}",
+        rf"\bfrom\s{re.escape(found.text)}\s(?:\w+\s){{0,3}}to\b|\bto\s[^,;]*\bfrom\s{re.escape(found.text)}",
         plain(sentence),
         re.I,
     )
@@ -600,7 +609,8 @@ def draft(text: str, source: Source, metrics: dict[str, Metric], taken: set[str]
         norm = plain(sentence.text)
         whens = periods_in(norm, dating)
         own = [w for w in whens if not w.baseline and not w.target]
-        if not own and carried and _GOES_ON.match(norm):
+        if not own and carried and (_GOES_ON.match(norm) or any(w.same_period for w in whens)):
+            # "Compared to the same period last year, this is ...": the period said before
             whens = [*whens, *(When(-1, -1, w.period, inferred=True) for w in carried[-1:])]
         carried = own or carried
         figures = [f for f in extract.figures_in(sentence.text) if f.role == extract.FIGURE]
