@@ -153,6 +153,8 @@ def test_periods_named_against_the_publication() -> None:
     assert got["640"].items() >= {"period": "2026/2028", "status": "target"}.items()
     assert got["48"].items() >= {"period": "2025-12-31", "status": "target"}.items()
     assert got["1,150"]["period"] == "2025-01/2025-09"
+    since = figures_of("Since the start of the year, 1,951 cases were registered.\n", "2025-09-10")
+    assert since["1,951"]["period"] == "2025-01/2025-09"
     assert got["1,020"]["period"] == "2024"
 
 

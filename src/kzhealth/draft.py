@@ -233,6 +233,13 @@ def periods_in(text: str, dating: Dating) -> list[When]:
         # a change over ten years: to the last full year, from ten years before it
         if add(m, str(dating.last)):
             found.append(When(m.start(), m.end(), str(dating.last - 10), baseline=True))
+    for m in re.finditer(
+        r"\bsince\s(?:the\s)?(?:(?:beginning|start)\sof\s(?:the\s|this\s)?(?:year|(?P<y>(?:19|20)\d\d))"
+        r"|january)\b",
+        low,
+    ):  # "since the beginning of the year": the months of the publication's year up to it
+        y = int(m["y"] or dating.now)
+        add(m, f"{y}-01/{dating.published[:7]}" if len(dating.published) >= 7 else str(y))
     for m in re.finditer(rf"\bsince\s(?:(?P<m>{_M})\.?\s)?(?P<y>(?:19|20)\d\d)", low):
         start = f"{m['y']}-{_MONTHS[m['m']]:02d}" if m["m"] else m["y"]
         end = dating.published[:7] if m["m"] else str(year)
