@@ -293,6 +293,40 @@ def test_points_and_percent_from_one_share_agree() -> None:
     assert arithmetic([share, points, pct("30")]) == [("p", "r", "s")]
 
 
+def test_sources_that_repeat_figures_make_one_conflict_not_one_per_combination() -> None:
+    """Thirty sources with "+8.4% to $920M" and twenty with "$800M in 2023": one conflict that
+    holds every claim the relation used, whose why names a few and counts the rest; the same
+    for changes of two measures repeated across sources."""
+    repeated = [
+        *(growth(f"g{n}", "8.4", "2024", src=f"s{n}") for n in range(30)),
+        *(level(f"l{n}", "920", "2024", src=f"s{n}") for n in range(30)),
+        *(level(f"x{n}", "800", "2023", src=f"t{n}") for n in range(20)),
+    ]
+    found = [c for c in relate(repeated, METRICS) if c.kind is ConflictKind.ARITHMETIC]
+    assert len(found) == 1
+    assert len(found[0].claims) == 80
+    assert "(and 27 more)" in found[0].why and "(and 17 more)" in found[0].why
+    doubled = [make_claim(f"d{n}", f"s{n}", metric=INVEST, measure="multiple", figure="doubled",
+                          value="2", unit="times", period="2024", quote="It doubled.")
+               for n in range(10)]  # fmt: skip
+    rises = [growth(f"r{n}", "40", "2024", src=f"t{n}") for n in range(10)]
+    found = [c for c in relate([*doubled, *rises], METRICS) if c.kind is ConflictKind.ARITHMETIC]
+    assert [len(c.claims) for c in found] == [20]
+
+
+def test_figures_that_disagree_among_themselves_break_a_relation_only_together() -> None:
+    """Two sources give 2024 as $920M and $700M, a contradiction of their own: with +8.4%
+    their readings allow 2023 anywhere in $645M-$850M, so $800M breaks nothing, while $500M
+    fits no reading of either."""
+    levels = [level("l", "920", "2024"), level("m", "700", "2024", src="b")]
+    assert (
+        arithmetic([growth("g", "8.4", "2024"), *levels, level("x", "800", "2023", src="c")]) == []
+    )
+    assert arithmetic(
+        [growth("g", "8.4", "2024"), *levels, level("x", "500", "2023", src="c")]
+    ) == [("g", "l", "m", "x")]
+
+
 def test_part_of_is_followed_to_the_whole() -> None:
     assert root_of("private_investment", METRICS) == INVEST
     assert root_of(INVEST, METRICS) == INVEST

@@ -119,8 +119,14 @@ def find_conflicts(
 def relate(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
     """The broken relations among one bundle's claims (``bundle_key``)."""
     compared = [c for c in claims if c.compared and c.period.stated]
-    found = _changes(compared, metrics)
-    found += _chains(compared, metrics)
+    if len(compared) < 2:
+        return []
+    links: Links = {}
+    for c in compared:
+        if c.measure.is_change and (linked := _linked(c, kind_of(c.metric, metrics))):
+            links[id(c)] = linked
+    found = _changes(compared, metrics, links)
+    found += _chains(compared, links)
     found += _tilings(compared, metrics)
     found += _parts(compared, metrics)
     return found
@@ -138,6 +144,9 @@ def _at(period: Period, kind: MetricKind) -> Days | None:
     if period.as_of:
         return None
     return _days(period)
+
+
+Links = dict[int, tuple[Days, Days]]  # a change's (by id) two linked days: ``_linked``
 
 
 def _linked(change: Claim, kind: MetricKind) -> tuple[Days, Days] | None:
@@ -209,57 +218,92 @@ def _reported_first(claims: list[Claim], goal: bool) -> list[Claim]:
     return reported if reported or not goal else claims
 
 
-def _changes(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
+def _pooled(ranges: Iterable[Range]) -> Range:
+    """What a set of figures for one thing allows together: where all their ranges meet; when
+    they disagree among themselves (a conflict of their group), any of their values, so that a
+    relation is broken only by what no reading of them allows."""
+    ranges = list(ranges)
+    lo, hi = max(r[0] for r in ranges), min(r[1] for r in ranges)
+    if lo <= hi:
+        return (lo, hi)
+    return (min(r[0] for r in ranges), max(r[1] for r in ranges))
+
+
+def _named(claims: list[Claim]) -> str:
+    """Claims as a why names them: the first few, then how many more."""
+    shown = " and ".join(_says(c) for c in claims[:MOST_NAMED])
+    more = len(claims) - MOST_NAMED
+    return f"{shown} (and {more} more)" if more > 0 else shown
+
+
+MOST_NAMED = 3
+
+
+def _by_dimension(claims: Iterable[Claim]) -> dict[str, list[Claim]]:
+    by: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by[c.unit_info.dimension].append(c)
+    return by
+
+
+def _changes(claims: list[Claim], metrics: Mapping[str, Metric], links: Links) -> list[Conflict]:
     """A change, the level for its period (of the same status) and the level for its baseline;
     and two changes of different measures from one level to one baseline (5 points and 14%
-    from a share of 40%), whose implied baselines must meet."""
+    from a share of 40%), whose implied baselines must meet. Claims that report one thing
+    (one measure, period and baseline; one level) are related together, once, so that many
+    sources repeating two figures make one conflict, not one for each combination."""
     levels: dict[tuple[str, Days], list[Claim]] = defaultdict(list)
     for c in claims:
         if c.measure in LEVELS and (days := _at(c.period, kind_of(c.metric, metrics))):
             levels[(c.metric, days)].append(c)
-    implied_by: dict[tuple[int, Days], list[tuple[Claim, Range]]] = defaultdict(list)
-    at_level: dict[int, Claim] = {}
+    changes: dict[tuple[str, Measure, bool, Days, Days, str], list[Claim]] = defaultdict(list)
+    for c in claims:
+        if linked := links.get(id(c)):
+            key = (c.metric, c.measure, c.status.is_goal, *linked, c.unit_info.dimension)
+            changes[key].append(c)
+    implied_by: dict[tuple[str, bool, Days, Days, str], list[tuple[list[Claim], Range]]]
+    implied_by = defaultdict(list)
+    at_level: dict[tuple[str, bool, Days, Days, str], list[Claim]] = {}
     found = []
-    for change in claims:
-        if not change.measure.is_change:
-            continue
-        linked = _linked(change, kind_of(change.metric, metrics))
-        if linked is None:
-            continue
-        now_days, before = linked
-        goal = change.status.is_goal
-        now = [c for c in levels.get((change.metric, now_days), ())
-               if _fits(change, c) and c.status.is_goal == goal]  # fmt: skip
-        then = [c for c in levels.get((change.metric, before), ()) if _fits(change, c)]
-        then = _reported_first(then, goal)
-        for after in now:
-            implied = _implied_baseline(change, _range(after))
-            if implied is None:
+    for (metric, _, goal, now_days, before, _), group in changes.items():
+        probe = group[0]
+        now = [c for c in levels.get((metric, now_days), ())
+               if _fits(probe, c) and c.status.is_goal == goal]  # fmt: skip
+        then = [c for c in levels.get((metric, before), ()) if _fits(probe, c)]
+        earlier_by = _by_dimension(_reported_first(then, goal))
+        for dimension, afters in _by_dimension(now).items():
+            after = _pooled(_range(c) for c in afters)
+            each = [r for c in group if (r := _implied_baseline(c, after)) is not None]
+            if not each:
                 continue
-            implied_by[(id(after), before)].append((change, implied))
-            at_level[id(after)] = after
-            for earlier in then:
-                if earlier.unit_info.dimension != after.unit_info.dimension:
-                    continue
-                if _meets(implied, _range(earlier)):
-                    continue
-                why = (
-                    f"{_says(change)} for {change.period.label()} and {_says(after)} imply "
-                    f"{_show(implied, after)} for {_period_text(before)}; {_says(earlier)} "
-                    f"gives {_show(_range(earlier), earlier)}"
-                )
-                found.append(_arithmetic([change, after, earlier], why))
-    for (level_id, before), baselines in implied_by.items():
-        after = at_level[level_id]
+            implied = _pooled(each)
+            where = (metric, goal, now_days, before, dimension)
+            implied_by[where].append((group, implied))
+            at_level[where] = afters
+            earliers = earlier_by.get(dimension, [])
+            if not earliers:
+                continue
+            earlier = _pooled(_range(c) for c in earliers)
+            if _meets(implied, earlier):
+                continue
+            why = (
+                f"{_named(group)} for {probe.period.label()} and {_named(afters)} imply "
+                f"{_show(implied, afters[0])} for {_period_text(before)}; {_named(earliers)} "
+                f"{'gives' if len(earliers) == 1 else 'give'} {_show(earlier, earliers[0])}"
+            )
+            found.append(_arithmetic([*group, *afters, *earliers], why))
+    for where, baselines in implied_by.items():
+        afters = at_level[where]
         for n, (a, a_range) in enumerate(baselines):
             for b, b_range in baselines[n + 1 :]:
-                if a.measure is b.measure or _meets(a_range, b_range):
-                    continue  # one measure: the changes are one group, compared there
+                if _meets(a_range, b_range):
+                    continue
                 why = (
-                    f"from {_says(after)}, {_says(a)} implies {_show(a_range, after)} for "
-                    f"{_period_text(before)} and {_says(b)} implies {_show(b_range, after)}"
+                    f"from {_named(afters)}, {_named(a)} implies {_show(a_range, afters[0])} "
+                    f"for {_period_text(where[3])} and {_named(b)} implies "
+                    f"{_show(b_range, afters[0])}"
                 )
-                found.append(_arithmetic([a, b, after], why))
+                found.append(_arithmetic([*a, *b, *afters], why))
     return found
 
 
@@ -291,17 +335,15 @@ def _step(change: Claim) -> tuple[str, Range] | None:
     return None
 
 
-def _chains(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]:
+def _chains(claims: list[Claim], links: Links) -> list[Conflict]:
     """Changes between the same two periods in different measures (+80% and "doubled"), and
     two steps against the one change that spans them (+10% in 2023 and +10% in 2024 against
     2022 are +21%, not +30%): ratios multiply, absolute changes add."""
     steps: dict[tuple[str, bool, str], dict[tuple[Days, Days], list[tuple[Claim, Range]]]]
     steps = defaultdict(lambda: defaultdict(list))
     for c in claims:
-        if not c.measure.is_change or (step := _step(c)) is None:
-            continue
-        linked = _linked(c, kind_of(c.metric, metrics))
-        if linked is not None:
+        linked = links.get(id(c))
+        if linked is not None and (step := _step(c)) is not None:
             now, then = linked
             steps[(c.metric, c.status.is_goal, step[0])][(then, now)].append((c, step[1]))
     found = []
@@ -312,16 +354,21 @@ def _chains(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict
             hi = min(r[1] for _, r in members)
             if lo <= hi:
                 agreed[(then, now)] = (lo, hi)
-            for n, (x, x_range) in enumerate(members):
-                for y, y_range in members[n + 1 :]:
-                    if x.measure is y.measure or _meets(x_range, y_range):
-                        continue  # one measure: one group, compared there
+            by_measure: dict[Measure, list[tuple[Claim, Range]]] = defaultdict(list)
+            for member in members:  # one measure: one group, compared there
+                by_measure[member[0].measure].append(member)
+            measured = [([c for c, _ in m], _pooled(r for _, r in m)) for m in by_measure.values()]
+            for n, (x, x_range) in enumerate(measured):
+                for y, y_range in measured[n + 1 :]:
+                    if _meets(x_range, y_range):
+                        continue
                     why = (
-                        f"from {_period_text(then)} to {_period_text(now)}, {_says(x)} is "
-                        f"{_show_step(x_range, terms)}; {_says(y)} is "
+                        f"from {_period_text(then)} to {_period_text(now)}, {_named(x)} "
+                        f"{'is' if len(x) == 1 else 'are'} {_show_step(x_range, terms)}; "
+                        f"{_named(y)} {'is' if len(y) == 1 else 'are'} "
                         f"{_show_step(y_range, terms)}"
                     )
-                    found.append(_arithmetic([x, y], why))
+                    found.append(_arithmetic([*x, *y], why))
         leaving: dict[Days, list[Days]] = defaultdict(list)
         for then, now in agreed:
             leaving[then].append(now)
@@ -486,8 +533,9 @@ def _parts(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]
     """Parts against their whole, for one period and status: a part above the whole; a part's
     share times the whole against the part's level; and the parts of one whole together - as
     shares, or as levels with the rest as shares - above it."""
-    wholes = {m.id: m.part_of for m in metrics.values() if m.part_of}
-    if not any(c.metric in wholes for c in claims):
+    declared = {metrics[c.metric] for c in claims if c.metric in metrics}
+    wholes = {m.id: m.part_of for m in declared if m.part_of}
+    if not wholes:
         return []
     found = []
     at: dict[tuple[str, Days, bool], list[Claim]] = defaultdict(list)
@@ -505,30 +553,31 @@ def _parts(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]
         whole_amounts = [
             c for c in at.get((whole, days, goal), ()) if c.measure is not Measure.SHARE
         ]
-        for part in amounts:
-            for w in whole_amounts:
-                if part.unit_info.dimension != w.unit_info.dimension:
-                    continue
-                if _range(part)[0] > _range(w)[1]:
-                    why = f"{_says(part)} is a part of {_says(w)}, and larger than it"
-                    found.append(_arithmetic([part, w], why))
-        for share in parts_shares:
-            s_lo, s_hi = (v / _HUNDRED for v in _range(share))
-            for w in whole_amounts:
-                w_lo, w_hi = _range(w)
-                try:
-                    implied = (w_lo * s_lo, w_hi * s_hi)
-                except InvalidOperation:  # an unbounded whole times a share of zero
-                    continue
-                for part in amounts:
-                    if part.unit_info.dimension != w.unit_info.dimension:
-                        continue
-                    if not _meets(implied, _range(part)):
-                        why = (
-                            f"{_says(share)} of {_says(w)} implies {_show(implied, part)}; "
-                            f"{_says(part)} gives {_show(_range(part), part)}"
-                        )
-                        found.append(_arithmetic([share, w, part], why))
+        whole_by = _by_dimension(whole_amounts)
+        shares = [_range(c) for c in parts_shares]
+        for dimension, parts in _by_dimension(amounts).items():
+            ws = whole_by.get(dimension)
+            if not ws:
+                continue
+            part, w = _pooled(_range(c) for c in parts), _pooled(_range(c) for c in ws)
+            if part[0] > w[1]:
+                why = f"{_named(parts)} is a part of {_named(ws)}, and larger than it"
+                found.append(_arithmetic([*parts, *ws], why))
+                continue
+            if not shares:
+                continue
+            s_lo, s_hi = (v / _HUNDRED for v in _pooled(shares))
+            try:
+                implied = (w[0] * s_lo, w[1] * s_hi)
+            except InvalidOperation:  # an unbounded whole times a share of zero
+                continue
+            if not _meets(implied, part):
+                why = (
+                    f"{_named(parts_shares)} of {_named(ws)} implies {_show(implied, parts[0])}; "
+                    f"{_named(parts)} {'gives' if len(parts) == 1 else 'give'} "
+                    f"{_show(part, parts[0])}"
+                )
+                found.append(_arithmetic([*parts_shares, *ws, *parts], why))
     for (whole, days, goal), by_part in together.items():
         if len(by_part) >= 2:
             found += _too_much(whole, by_part, at.get((whole, days, goal), []))
