@@ -377,8 +377,9 @@ def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
     by_source: dict[str, list[Claim]] = {}
     for claim in dataset.claims:
         by_source.setdefault(claim.source, []).append(claim)
+    folder = Location(display_path(dataset.root))
     for source in dataset.sources.values():
-        where = dataset.source_where.get(source.id, Location(display_path(dataset.root)))
+        where = dataset.source_where.get(source.id, folder)
         path, problem = _text_path(texts, source)
         if path is None:
             report.failures.append(Problem(where, "file", problem or "missing"))
@@ -393,9 +394,9 @@ def check_dataset(dataset: Dataset, texts: Path | None) -> CheckReport:
             continue
         text = normalise(raw)
         spans: list[tuple[int, int]] = []
+        shown = display_path(texts / source.file)
         for claim in by_source.get(source.id, []):
             where = dataset.where[claim.id]
-            shown = display_path(texts / source.file)
             report.failures.extend(_check_claim(claim, text, where, spans, raw, shown))
         report.coverage.append(
             _coverage(source, dataset, raw, text, spans, report.failures, texts, report.warnings)

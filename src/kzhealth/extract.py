@@ -14,6 +14,7 @@ the text given.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -245,12 +246,14 @@ _RANKED_BEFORE = re.compile(
 
 
 CONTEXT = 120  # characters either side of a number that its reading looks at
+NEAR = 48  # before it, for all but a movement's verb: the longest left-hand pattern and more
 
 
-def _before(plain: str, at: int) -> str:
+def _before(plain: str, at: int, width: int = NEAR) -> str:
     """The text just before ``at``: what the left-hand patterns (anchored at its end) read;
-    bounded, so that a long text is read in linear time."""
-    return plain[max(0, at - CONTEXT) : at]
+    bounded, so that a long text is read in linear time, and short, since a pattern anchored
+    at its end is tried from every position of it."""
+    return plain[max(0, at - width) : at]
 
 
 def _after(plain: str, at: int) -> str:
@@ -296,14 +299,18 @@ def figures_in(text: str) -> list[Found]:
     norm = normalise(text)
     plain = norm.text
     found: list[tuple[int, int, str, dict[str, object]]] = []
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # the spans taken, which never overlap: sorted by start and by end
+    ends: list[int] = []
 
     def free(start: int, end: int) -> bool:
-        return all(end <= a or b <= start for a, b in taken)
+        n = bisect_left(starts, end)  # the spans that start before this one ends
+        return n == 0 or ends[n - 1] <= start
 
     def add(start: int, end: int, role: str, **what: object) -> None:
         found.append((start, end, role, what))
-        taken.append((start, end))
+        n = bisect_left(starts, start)
+        starts.insert(n, start)
+        ends.insert(n, end)
 
     for m in _ORDINAL_RANK.finditer(plain):
         n = Decimal(_ORDINAL_WORDS[m["o"].lower()])
@@ -367,7 +374,7 @@ def _moved_units(plain: str, found: list[tuple[int, int, str, dict[str, object]]
         if (
             after is not None
             and re.fullmatch(r"\s?(?:to|-)\s?", plain[end : found[after][0]])
-            and _MOVED.search(_before(plain, start))
+            and _MOVED.search(_before(plain, start, CONTEXT))
         ):
             partner = found[after][3]
         elif before is not None and _SAME_SENTENCE.fullmatch(plain, found[before][1], start):
@@ -489,7 +496,7 @@ def _read_core(  # noqa: PLR0915 - one branch per form a figure takes
     rest = after
     at = end
     ranged = _RIGHT["range"].match(rest)
-    if ranged and _MOVED.search(before):
+    if ranged and _MOVED.search(_before(plain, start, CONTEXT)):
         ranged = None  # "declined from 208.6 to 204.8": two levels, not a range
     if _LEFT["between"].search(before):
         ranged = re.match(rf"^\s?and\s?(?P<n>{_DIGITS})", rest) or ranged

@@ -14,7 +14,8 @@ _SAME = {
     **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
     **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
 }
-_SPACE = re.compile(r"\s")
+_TABLE = str.maketrans(_SAME)
+_RUNS = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,23 +30,25 @@ class Normalised:
 def normalise(text: str) -> Normalised:
     out: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text):
-        if _SPACE.match(ch):
-            if out and out[-1] == " ":
-                continue
-            out.append(" ")
-        else:
-            out.append(_SAME.get(ch, ch))
-        origin.append(i)
-    while out and out[-1] == " ":
-        out.pop()
-        origin.pop()
-    start = 1 if out and out[0] == " " else 0
-    return Normalised("".join(out[start:]), tuple(origin[start:]))
+    mapped = text.translate(_TABLE)
+    at = 0
+    for run in _RUNS.finditer(mapped):  # a run of whitespace is one space, at its first
+        start, end = run.span()
+        out.append(mapped[at:start])
+        origin.extend(range(at, start))
+        out.append(" ")
+        origin.append(start)
+        at = end
+    out.append(mapped[at:])
+    origin.extend(range(at, len(mapped)))
+    joined = "".join(out)
+    first = 1 if joined.startswith(" ") else 0
+    last = len(joined) - 1 if joined.endswith(" ") and len(joined) > first else len(joined)
+    return Normalised(joined[first:last], tuple(origin[first:last]))
 
 
 def plain(text: str) -> str:
-    return normalise(text).text
+    return _RUNS.sub(" ", text.translate(_TABLE)).strip(" ")
 
 
 _WORDS = {
