@@ -62,10 +62,16 @@ def bundle_key(key: GroupKey, metrics: Mapping[str, Metric]) -> tuple[str, str, 
     return (root_of(key.metric, metrics), key.subject, key.scope)
 
 
-def relates_alone(key: GroupKey, metrics: Mapping[str, Metric]) -> bool:
-    """Whether a group's own figures may break a relation: a flow's levels (its sub-periods
-    against the whole) or changes (which compose); other groups need another to relate to."""
-    return key.measure.is_change or kind_of(key.metric, metrics) is MetricKind.FLOW
+def may_relate(keys: list[GroupKey], metrics: Mapping[str, Metric]) -> bool:
+    """Whether a bundle's groups may break a relation at all, by their keys alone: a change
+    (against levels, or composing with another), a flow's levels (sub-periods against the
+    whole), or parts with their whole. Levels of one metric alone relate nothing."""
+    return (
+        any(
+            key.measure.is_change or kind_of(key.metric, metrics) is MetricKind.FLOW for key in keys
+        )
+        or len({key.metric for key in keys}) > 1
+    )
 
 
 def _range(claim: Claim) -> Range:

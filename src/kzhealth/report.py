@@ -93,7 +93,7 @@ def _related(
     signed: dict[str, list[Group]] = {}
     for name in sorted(wanted):
         members = bundles[name]
-        if len(members) == 1 and not relations.relates_alone(members[0].key, metrics):
+        if not relations.may_relate([g.key for g in members], metrics):
             continue
         declared = sorted({f"{g.key.metric}<{metrics[g.key.metric].part_of}"
                            for g in members if g.key.metric in metrics})  # fmt: skip
