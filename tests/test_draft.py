@@ -182,6 +182,42 @@ def test_a_span_of_months_is_not_the_first_months_of_a_year() -> None:
     assert got["4.7%"].items() >= {"measure": "share", "period": "2037", "status": "target"}.items()
 
 
+def test_a_sentences_opening_period_reaches_past_its_clauses() -> None:
+    """ "This year, A ..., with B - twice as many as in 2024": B is this year's too, and "as
+    in 2024" is what "twice" is measured against; "in just three years" names a period."""
+    got = figures_of(
+        "This year, 9,800 nurses graduated, with 41 per cent sent to villages - twice as many "
+        "as in 2024.\nIn just three years, over 450 clinics have been built.\n",
+        published="2025-11-20",
+    )
+    assert got["41 per cent"]["period"] == "2025"
+    assert got["twice"].items() >= {"period": "2025", "baseline": "2024"}.items()
+    assert got["450"]["period"] == "2023/2025" and "three years" not in got
+
+
+def test_figures_in_brackets_after_a_compared_year_are_that_years() -> None:
+    """ "in 2025, 52 cases (31.6 per 100,000 live births), 12.1% more than in 2024 (28.2 or
+    47 cases)": the change is 2025's against 2024, the bracketed figures 2024's, and 28.2 is
+    a rate like 31.6, not a percentage like 12.1%."""
+    got = figures_of(
+        "Maternal deaths rose: in 2025, 52 cases were registered (31.6 per 100,000 live "
+        "births), which is 12.1% more than in 2024 (28.2 or 47 cases).\n",
+        published="2026-01-28",
+    )
+    assert got["12.1%"].items() >= {"period": "2025", "baseline": "2024"}.items()
+    assert (got["28.2"]["period"], got["28.2"]["unit"]) == ("2024", "per_100000_live_births")
+    assert got["47"]["period"] == "2024"
+
+
+def test_a_bare_amount_after_money_is_money_of_the_same_currency() -> None:
+    got = figures_of(
+        "Spending reached 180.5 billion tenge, nearing the planned 200 billion.\n"
+        "It cost 3 trillion tenge to serve 1 million rural residents.\n"
+    )
+    assert got["200 billion"]["unit"] == "KZT billion"
+    assert got["1 million"]["unit"] == "million"
+
+
 def test_make_up_gives_no_direction() -> None:
     got = figures_of("Women make up 58% of the patients treated.\n")
     assert got["58%"].items() >= {"measure": "share", "value": "58"}.items()

@@ -99,7 +99,8 @@ class When:
 
 # "compared to 2024", "than in 2024": a year a change is measured against, not one reported
 _AGAINST = re.compile(
-    r"\b(?:compared\s(?:to|with)|than(?:\sin)?|versus|vs\.?|against|from|since)\s(?:the\s)?$", re.I
+    r"\b(?:compared\s(?:to|with)|than(?:\sin)?|as\sin|versus|vs\.?|against|from|since)\s(?:the\s)?$",
+    re.I,
 )
 
 
@@ -176,7 +177,10 @@ def periods_in(text: str, dating: Dating) -> list[When]:
             return dating.now
         return dating.now - 1 if m["last"] else year_of(m["y"])
 
-    comparison = r"(?:compared\s(?:to|with)|than|versus|vs\.?|against|from|over)\s(?:the\s)?"
+    comparison = (
+        r"(?:compared\s(?:to|with)|than|versus|vs\.?|against|from|over|as(?=\sin\s))\s"
+        r"(?:in\s)?(?:the\s)?"
+    )
     for m in re.finditer(
         rf"{comparison}same\speriod\s(?:of\s)?(?:last\syear|the\sprevious\syear|(?P<y>(?:19|20)\d\d))",
         low,
@@ -226,7 +230,7 @@ def periods_in(text: str, dating: Dating) -> list[When]:
     ):
         n = int(m["n"]) if m["n"].isdigit() else _COUNTS[m["n"]]
         add(m, f"{dating.last - n + 1}/{dating.last}")
-    for m in re.finditer(rf"\b(?:in|over|within)\s(?P<n>{_N})\syears", low):
+    for m in re.finditer(rf"\b(?:in|over|within)\s(?:just\s|only\s)?(?P<n>{_N})\syears", low):
         n = int(m["n"]) if m["n"].isdigit() else _COUNTS[m["n"]]
         add(m, f"{dating.last - n + 1}/{dating.last}")
     for m in re.finditer(r"\b(?:over|in)\sthe\s(?:last|past)\sdecade", low):
@@ -336,18 +340,28 @@ def _resolve(
     named_here = False
     left, right = clause(sentence, found.start, found.end)
     inside = [w for w in whens if left <= w.start and w.end <= right]
-    own = [w for w in inside if not w.baseline and w.period]
+    own = mine = [w for w in inside if not w.baseline and w.period]
     if not own:
         own = [w for w in whens if not w.baseline and w.period and not w.target and w not in inside]
     base = [w for w in whens if w.baseline]
     target = False
     here = sentence[left:right]
+    lead = [
+        w for w in whens
+        if w.start >= 0 and w.period and not w.baseline and not w.target
+        and _LEADS.fullmatch(sentence[: w.start]) and sentence[w.end : w.end + 1] == ","
+    ]  # fmt: skip
+    told = [
+        w for w in whens
+        if w.baseline and w.period and 0 <= w.end <= found.start
+        and re.fullmatch(r"\s?(?:\([^()]*)?", sentence[w.end : found.start])
+    ]  # fmt: skip
+    if told and not measure.is_change:  # "35.4% higher than in 2024 (25.7 or 36 cases)"
+        own = told[-1:]
     if own:
         nearest = min(own, key=lambda w: _distance(w, found))
-        lead = [w for w in own if w.start >= 0 and _LEADS.fullmatch(sentence[: w.start])
-                and sentence[w.end : w.end + 1] == ","]  # fmt: skip
-        if lead and _distance(nearest, found) > 2:
-            nearest = lead[0]
+        if lead and _distance(nearest, found) > 2 and (not mine or lead[0] in mine):
+            nearest = lead[0]  # unless the figure's own clause names its period
         named_here = _distance(nearest, found) <= 2
         period, target = nearest.period, nearest.target
         basis = PeriodBasis.INFERRED if nearest.inferred else PeriodBasis.STATED

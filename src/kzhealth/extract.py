@@ -215,7 +215,7 @@ _LEFT = {
     ),
     "period": re.compile(
         r"(?:\b(?:past|last|next|previous|coming|over|within|in|for|during|after|first|recent)\s"
-        r"(?:the\s)?(?:past\s|last\s|next\s|previous\s|first\s|coming\s)?)$",
+        r"(?:the\s)?(?:just\s|only\s)?(?:past\s|last\s|next\s|previous\s|first\s|coming\s)?)$",
         re.I,
     ),
 }
@@ -368,6 +368,17 @@ def _moved_units(plain: str, found: list[tuple[int, int, str, dict[str, object]]
         before = figures[at - 1] if at else None
         after = figures[at + 1] if at + 1 < len(figures) else None
         start, end, _, what = found[n]
+        if (
+            what.get("kind") == COUNT
+            and what.get("unit") in _SCALE_WORDS
+            and before is not None
+            and found[before][3].get("kind") == MONEY
+            and _SAME_SENTENCE.fullmatch(plain, found[before][1], start)
+            and re.match(r"\s?(?:[-,.;:)]|$)", plain[end : end + 2])
+        ):  # "reached 214.8 billion tenge, nearing the planned 241 billion."
+            currency = str(found[before][3]["unit"]).split()[0]
+            what.update(kind=MONEY, unit=f"{currency} {what['unit']}")
+            continue
         if what.get("kind") != COUNT or what.get("unit") != "count":
             continue
         partner = None
@@ -378,11 +389,17 @@ def _moved_units(plain: str, found: list[tuple[int, int, str, dict[str, object]]
         ):
             partner = found[after][3]
         elif before is not None and _SAME_SENTENCE.fullmatch(plain, found[before][1], start):
-            between = plain[found[before][1] : start]
             lo = what.get("lo")
-            whole = not isinstance(lo, Decimal) or lo == lo.to_integral_value()
-            if _COMPARED.search(between) or not whole:
+            if _COMPARED.search(plain, found[before][1], start):
                 partner = found[before][3]
+            elif isinstance(lo, Decimal) and lo != lo.to_integral_value():
+                # a rate or an amount listed before, not a percentage (which keeps its sign)
+                for earlier in reversed(figures[:at]):
+                    if not _SAME_SENTENCE.fullmatch(plain, found[earlier][1], start):
+                        break
+                    if found[earlier][3].get("kind") in (RATE, MONEY, DURATION):
+                        partner = found[earlier][3]
+                        break
         if partner and partner.get("kind") in (RATE, PERCENT, MONEY, DURATION):
             what.update(kind=partner["kind"], unit=partner["unit"])
 
