@@ -322,12 +322,13 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     report_json(load_index(folder, again))
     # The edited file's entry and index, and the records of the groups of the edited claim's
     # bundle (its metric's groups, kzhealth.relations), kept for its next edit: nothing else was
-    # parsed; one group was compared again, and the relations of its bundle worked out again.
+    # parsed; one group was compared again, and the relations of its bundle worked out again
+    # (and stored with all the folder's others, as the folder's relations).
     bundle = bundle_key(group_key(edited), dataset.metrics)
     related = [c for c in dataset.claims
                if c.compared and bundle_key(group_key(c), dataset.metrics) == bundle]  # fmt: skip
     kept = len({group_key(c) for c in related})
-    assert (again.written, again.groups_written) == (2 + kept, 2)
+    assert (again.written, again.groups_written) == (2 + kept, 3)
     # Its other claims came from the entries of the files they are in, and no other file's.
     partners = {dataset.where[c.id].path for c in related if not _in(dataset, c, path)}
     assert partners
@@ -338,11 +339,40 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     _edit_claim(path, edited.id, "qualifier: about", "qualifier: nearly")
     third = Cache(tmp_path / "cache")
     report_json(load_index(folder, third))
-    assert (third.written, third.groups_written) == (2 + kept, 2)
+    assert (third.written, third.groups_written) == (2 + kept, 3)
     assert third.hits <= again.hits
     unchanged = Cache(tmp_path / "cache")
     report_json(load_index(folder, unchanged))
     assert (unchanged.written, unchanged.groups_written, unchanged.misses) == (0, 0, 0)
+
+
+def test_the_folders_stored_relations_follow_every_edit(folder: Path, tmp_path: Path) -> None:
+    """The whole folder's relations are stored as one result when every group is chosen: a
+    warm run, and a run after an edit that breaks a relation, each equal the report worked out
+    from scratch."""
+
+    def scratch() -> bytes:
+        dataset = load_dataset(folder)
+        found = find_conflicts(dataset.claims, dataset.metrics)
+        return jsonfmt.conflicts(dataset, found).encode()
+
+    cache_dir = tmp_path / "cache"
+    assert report_json(load_index(folder, Cache(cache_dir))) == scratch()
+    assert report_json(load_index(folder, Cache(cache_dir))) == scratch()
+    before = scratch()
+    dataset = load_dataset(folder)
+    path = next(
+        p for p in claims_files(folder)
+        if any(c.measure.value == "change_pct" and c.compared and _in(dataset, c, p)
+               for c in dataset.claims)
+    )  # fmt: skip
+    change = next(
+        c for c in dataset.claims
+        if c.measure.value == "change_pct" and c.compared and _in(dataset, c, path)
+    )  # fmt: skip
+    _edit_claim(path, change.id, "value: ", "value: 400 #")
+    edited = report_json(load_index(folder, Cache(cache_dir)))
+    assert edited == scratch() != before
 
 
 def _in(dataset: Dataset, claim: Claim, path: Path) -> bool:

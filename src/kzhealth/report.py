@@ -83,8 +83,41 @@ def _related(
     index: DatasetIndex, chosen: list[Group], drafts: bool, cache: Cache | None
 ) -> list[Piece]:
     """The broken arithmetic relations (``kzhealth.relations``) among the claims of every
-    bundle of groups that holds one of the ``chosen`` groups: stored under a hash of the
-    bundle's group signatures and what its metrics declare, compared afresh otherwise."""
+    bundle of groups that holds one of the ``chosen`` groups: each bundle's stored under a hash
+    of its group signatures and what its metrics declare, compared afresh otherwise; and, when
+    every group is chosen, all of them together under a hash of every group's signature."""
+    metrics = index.metrics
+    if not index.groups:
+        return []
+    whole = None
+    if cache is not None and len(chosen) == len(index.groups):
+        # The whole folder's relations, unchanged since they were stored: one lookup.
+        declared = sorted(f"{m.id}<{m.part_of}" for m in metrics.values() if m.part_of)
+        parts = ["arithmetic-all", "drafts" if drafts else "", *declared]
+        whole = content_key("\x1e".join([*parts, *(g.signature for g in index.groups)]).encode())
+        result = cache.get_groups([whole]).get(whole)
+        known = _decode(index.groups[0].key, *result, exact=False) if result else None
+        if known is not None:
+            return known
+    found = _bundled(index, chosen, drafts, cache)
+    if cache is not None and whole is not None:
+        cache.put_group(whole, *_joined(found))
+    return found
+
+
+def _joined(pieces: list[Piece]) -> tuple[str, bytes]:
+    """Pieces of several stored results as one (a header line and the conflicts' JSON)."""
+    head = []
+    for place, kind, piece in pieces:
+        severity = _SEVERITY_OF[place[0]]
+        head.append(f"{int(severity)} {kind.value} {place.rsplit(chr(0), 1)[1]} {len(piece)}")
+    return ";".join(head), b"".join(bytes(piece) for _, _, piece in pieces)
+
+
+def _bundled(
+    index: DatasetIndex, chosen: list[Group], drafts: bool, cache: Cache | None
+) -> list[Piece]:
+    """The relations of each bundle that holds one of the ``chosen`` groups, bundle by bundle."""
     metrics = index.metrics
     bundles: dict[tuple[str, str, str], list[Group]] = defaultdict(list)
     for group in index.groups:
