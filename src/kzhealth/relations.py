@@ -454,41 +454,42 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
         for days in agreed:
             starting[days[0]].append(days)
         for whole, members in spans.items():
-            told: set[str] = set()
+            w_range = _pooled(_range(c) for c in members)
+            told = False
             for tiling in _tiles(whole, starting):
                 total = (
                     sum((agreed[d][0] for d in tiling), Decimal(0)),
                     sum((agreed[d][1] for d in tiling), Decimal(0)),
                 )  # sums of finite lows, and of highs that may be infinite: always defined
-                for w in members:
-                    if _meets(total, _range(w)):
-                        continue
-                    told.add(w.id)
-                    parts = [c for d in tiling for c in spans[d]]
-                    named = _listed(parts)
-                    why = (
-                        f"the figures for the parts of {w.period.label()} add up to "
-                        f"{_show(total, w)}: {named}; {_says(w)} gives "
-                        f"{_show(_range(w), w)} for the whole"
-                    )
-                    found.append(_arithmetic([w, *parts], why))
+                if _meets(total, w_range):
+                    continue
+                told = True
+                parts = [c for d in tiling for c in spans[d]]
+                found.append(
+                    _over(members, w_range, parts, f"add up to {_show(total, members[0])}")
+                )
             inside = [d for d in agreed if d != whole and whole[0] <= d[0] and d[1] <= whole[1]]
             chosen = _heaviest([d for d in inside if agreed[d][0] >= 0], agreed)
-            if len(chosen) < 2:  # one part above its whole is a contradiction in its group
+            if told or len(chosen) < 2:  # one part above its whole: a contradiction in its group
                 continue
             least = sum((agreed[d][0] for d in chosen), Decimal(0))
-            for w in members:
-                if w.id in told or least <= _range(w)[1]:
-                    continue
+            if least > w_range[1]:
                 parts = [c for d in chosen for c in spans[d]]
-                named = _listed(parts)
-                why = (
-                    f"the figures for parts of {w.period.label()} that do not overlap add up to "
-                    f"at least {_show((least, least), w)}: {named}; {_says(w)} gives "
-                    f"{_show(_range(w), w)} for the whole"
+                summed = (
+                    f"that do not overlap add up to at least {_show((least, least), members[0])}"
                 )
-                found.append(_arithmetic([w, *parts], why))
+                found.append(_over(members, w_range, parts, summed))
     return found
+
+
+def _over(wholes: list[Claim], whole: Range, parts: list[Claim], summed: str) -> Conflict:
+    """The figures for parts of a period above the figure for the whole of it."""
+    gives = "gives" if len(wholes) == 1 else "give"
+    why = (
+        f"the figures for parts of {wholes[0].period.label()} {summed}: {_listed(parts)}; "
+        f"{_named(wholes)} {gives} {_show(whole, wholes[0])} for the whole"
+    )
+    return _arithmetic([*wholes, *parts], why)
 
 
 def _listed(parts: list[Claim]) -> str:
