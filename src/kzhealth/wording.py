@@ -35,10 +35,12 @@ _BOUND = re.compile(
     r" than (?:about |around |some |nearly |half|a (?:third|quarter|fifth|tenth)|[\d$€₸]"
     r"|one|two|three|four|five|six|seven|eight|nine|ten)"
 )
+PHRASAL_REACH = 10  # the longest verb of _PHRASAL ("followed") and its space
+# "make up", "set up": "up" after these verbs gives no direction
 _PHRASAL = re.compile(
     r"\b(?:make|makes|made|making|set|sets|setting|sign|signed|take|takes|took|taken|sum|sums"
     r"|summed|end|ends|ended|pick|picked|draw|drew|drawn|open|opened|follow|followed|back|backed"
-    r"|show|showed|shown|turn|turned|set)\s$"
+    r"|show|showed|shown|turn|turned)\s$"
 )
 
 
@@ -54,7 +56,7 @@ def _directions(text: str) -> list[tuple[int, int, str]]:
             continue  # "less than 5%": a bound, not a fall ("5% less than in 2024" is one)
         if word == "up" and (
             text[match.end() : match.end() + 3] == " to"  # "up to": a bound
-            or _PHRASAL.search(text, 0, match.start())  # "make up", "set up": no direction
+            or _PHRASAL.search(text, max(0, match.start() - PHRASAL_REACH), match.start())
         ):
             continue
         found.append((match.start(), way, word))
