@@ -98,10 +98,7 @@ class When:
 
 
 # "compared to 2024", "than in 2024": a year a change is measured against, not one reported
-_AGAINST = re.compile(
-    r"\b(?:compared\s(?:to|with)|than(?:\sin)?|as\sin|versus|vs\.?|against|from|since)\s(?:the\s)?$",
-    re.I,
-)
+_AGAINST = re.compile(rf"\b(?:{extract.COMPARED_WITH}|than\sin|as\sin|since)\s(?:the\s)?$", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +174,7 @@ def periods_in(text: str, dating: Dating) -> list[When]:
             return dating.now
         return dating.now - 1 if m["last"] else year_of(m["y"])
 
-    comparison = (
-        r"(?:compared\s(?:to|with)|than|versus|vs\.?|against|from|over|as(?=\sin\s))\s"
-        r"(?:in\s)?(?:the\s)?"
-    )
+    comparison = rf"(?:{extract.COMPARED_WITH}|over|as(?=\sin\s))\s(?:in\s)?(?:the\s)?"
     for m in re.finditer(
         rf"{comparison}same\speriod\s(?:of\s)?(?:last\syear|the\sprevious\syear|(?P<y>(?:19|20)\d\d))",
         low,
@@ -407,10 +401,10 @@ def _year(period: str) -> int:
 
 def _in_year(period: str, year: str) -> str:
     """A period's span moved to another year ("2025-H1" in 2024 is "2024-H1")."""
-    first = re.search(r"(?:19|20)\d\d", period)
-    if first is None:
+    first = _year(period)
+    if not first:
         return year
-    shift = int(year) - int(first.group())
+    shift = int(year) - first
     return re.sub(r"(?:19|20)\d\d", lambda m: str(int(m.group()) + shift), period)
 
 

@@ -406,10 +406,10 @@ def _moved_units(plain: str, found: list[tuple[int, int, str, dict[str, object]]
 
 # What may stand between a figure and a bare number that goes with it: no sentence's end.
 _SAME_SENTENCE = re.compile(r"(?:[^.!?;]|\.\d){0,80}")
+# The words that put a figure against another: "compared to 2024", "than 230", "from 40%".
+COMPARED_WITH = r"compared\s(?:to|with)|than|versus|vs\.?|against|from"
 _COMPARED = re.compile(
-    r"\b(?:up|down|rising|falling|increasing|decreasing|compared\s(?:to|with)|against|versus|vs\.?"
-    r"|than|from)\s$",
-    re.I,
+    rf"\b(?:up|down|rising|falling|increasing|decreasing|{COMPARED_WITH})\s$", re.I
 )
 
 
