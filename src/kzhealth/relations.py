@@ -245,6 +245,11 @@ def _named(claims: list[Claim]) -> str:
 MOST_NAMED = 3
 
 
+def _verb(claims: list[Claim], one: str, many: str) -> str:
+    """A verb that agrees with the claims a why names: "gives" for one, "give" for more."""
+    return one if len(claims) == 1 else many
+
+
 def _by_dimension(claims: Iterable[Claim]) -> dict[str, list[Claim]]:
     by: dict[str, list[Claim]] = defaultdict(list)
     for c in claims:
@@ -295,7 +300,7 @@ def _changes(claims: list[Claim], metrics: Mapping[str, Metric], links: Links) -
             why = (
                 f"{_named(group)} for {probe.period.label()} and {_named(afters)} imply "
                 f"{_show(implied, afters[0])} for {_period_text(before)}; {_named(earliers)} "
-                f"{'gives' if len(earliers) == 1 else 'give'} {_show(earlier, earliers[0])}"
+                f"{_verb(earliers, 'gives', 'give')} {_show(earlier, earliers[0])}"
             )
             found.append(_arithmetic([*group, *afters, *earliers], why))
     for where, baselines in implied_by.items():
@@ -370,8 +375,8 @@ def _chains(claims: list[Claim], links: Links) -> list[Conflict]:
                         continue
                     why = (
                         f"from {_period_text(then)} to {_period_text(now)}, {_named(x)} "
-                        f"{'is' if len(x) == 1 else 'are'} {_show_step(x_range, terms)}; "
-                        f"{_named(y)} {'is' if len(y) == 1 else 'are'} "
+                        f"{_verb(x, 'is', 'are')} {_show_step(x_range, terms)}; "
+                        f"{_named(y)} {_verb(y, 'is', 'are')} "
                         f"{_show_step(y_range, terms)}"
                     )
                     found.append(_arithmetic([*x, *y], why))
@@ -484,10 +489,9 @@ def _tilings(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflic
 
 def _over(wholes: list[Claim], whole: Range, parts: list[Claim], summed: str) -> Conflict:
     """The figures for parts of a period above the figure for the whole of it."""
-    gives = "gives" if len(wholes) == 1 else "give"
     why = (
         f"the figures for parts of {wholes[0].period.label()} {summed}: {_listed(parts)}; "
-        f"{_named(wholes)} {gives} {_show(whole, wholes[0])} for the whole"
+        f"{_named(wholes)} {_verb(wholes, 'gives', 'give')} {_show(whole, wholes[0])} for the whole"
     )
     return _arithmetic([*wholes, *parts], why)
 
@@ -581,7 +585,7 @@ def _parts(claims: list[Claim], metrics: Mapping[str, Metric]) -> list[Conflict]
             if not _meets(implied, part):
                 why = (
                     f"{_named(parts_shares)} of {_named(ws)} implies {_show(implied, parts[0])}; "
-                    f"{_named(parts)} {'gives' if len(parts) == 1 else 'give'} "
+                    f"{_named(parts)} {_verb(parts, 'gives', 'give')} "
                     f"{_show(part, parts[0])}"
                 )
                 found.append(_arithmetic([*parts_shares, *ws, *parts], why))
