@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import io
 import os
@@ -600,7 +601,7 @@ def main() -> None:
         # with the status the shell reports as 141.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        app()
+        _narrowed(sys.argv[1:])()
     except SystemExit as exc:  # how every run of a Typer app ends
         _exit(exc.code)
     except KeyboardInterrupt:
@@ -613,6 +614,25 @@ def main() -> None:
         sys.exit(141)
     except OSError as exc:  # the output could not be written: a full disk, a closed device
         _write_failed(exc)
+
+
+def _narrowed(args: list[str]) -> typer.Typer:
+    """``app`` holding only the command ``args`` name: Typer reads the parameters of every
+    command it holds before it runs one. ``app`` itself when they name none, for the full help
+    and for suggestions."""
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    commands = [
+        info
+        for info in app.registered_commands
+        if (info.name or getattr(info.callback, "__name__", "").lower().replace("_", "-")) == name
+    ]
+    groups = [info for info in app.registered_groups if info.name == name]
+    if not commands and not groups:
+        return app
+    narrowed = copy.copy(app)
+    narrowed.registered_commands = commands
+    narrowed.registered_groups = groups
+    return narrowed
 
 
 def _terminated(_signal: int, _frame: object) -> None:

@@ -20,11 +20,11 @@ formats decode each conflict as they print it.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import overload
 
-from kzhealth import relations
 from kzhealth.engine import (
     Conflict,
     ConflictKind,
@@ -37,7 +37,7 @@ from kzhealth.engine import (
     order_prefix,
     rank,
 )
-from kzhealth.model import Claim, Measure
+from kzhealth.model import Claim, Measure, Metric
 from kzhealth.query import ClaimFilter
 from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
 from kzhealth.store.cache import Cache, content_key
@@ -63,8 +63,10 @@ def _stored(index: DatasetIndex, conflicts: list[Conflict]) -> tuple[str, bytes,
     header: list[str] = []
     pieces: list[bytes] = []
     places: list[tuple[str, ConflictKind]] = []
+    from kzhealth.relations import with_official  # noqa: PLC0415 - only to compare
+
     for conflict in conflicts:
-        conflict = relations.with_official(conflict, index.sources)  # noqa: PLW2901
+        conflict = with_official(conflict, index.sources)  # noqa: PLW2901
         piece = conflict_json(index, conflict, encoded).encode()
         first = conflict.claims[0].id  # an id has no space, ";" or newline (schema.SLUG)
         header.append(f"{int(conflict.severity)} {conflict.kind.value} {first} {len(piece)}")
@@ -83,80 +85,151 @@ def _related(
     index: DatasetIndex, chosen: list[Group], drafts: bool, cache: Cache | None
 ) -> list[Piece]:
     """The broken arithmetic relations (``kzhealth.relations``) among the claims of every
-    bundle of groups that holds one of the ``chosen`` groups: each bundle's stored under a hash
-    of its group signatures and what its metrics declare, compared afresh otherwise; and, when
-    every group is chosen, all of them together under a hash of every group's signature."""
-    metrics = index.metrics
+    bundle of groups that holds one of the ``chosen`` groups.
+
+    The folder's relations are stored as one result (``_Related``): each bundle's members'
+    signatures with its conflicts, and a hash of every group's signature. An unchanged folder
+    takes them all at once; after an edit, only the bundles whose members changed are compared
+    again, and the result is stored again."""
     if not index.groups:
         return []
-    whole = None
-    if cache is not None and len(chosen) == len(index.groups):
-        # The whole folder's relations, unchanged since they were stored: one lookup.
-        declared = sorted(f"{m.id}<{m.part_of}" for m in metrics.values() if m.part_of)
-        parts = ["arithmetic-all", "drafts" if drafts else "", *declared]
-        whole = content_key("\x1e".join([*parts, *(g.signature for g in index.groups)]).encode())
-        result = cache.get_groups([whole]).get(whole)
-        known = _decode(index.groups[0].key, *result, exact=False) if result else None
-        if known is not None:
-            return known
-    found = _bundled(index, chosen, drafts, cache)
-    if cache is not None and whole is not None:
-        cache.put_group(whole, *_joined(found))
-    return found
-
-
-def _joined(pieces: list[Piece]) -> tuple[str, bytes]:
-    """Pieces of several stored results as one (a header line and the conflicts' JSON)."""
-    head = []
-    for place, kind, piece in pieces:
-        severity = _SEVERITY_OF[place[0]]
-        head.append(f"{int(severity)} {kind.value} {place.rsplit(chr(0), 1)[1]} {len(piece)}")
-    return ";".join(head), b"".join(bytes(piece) for _, _, piece in pieces)
-
-
-def _bundled(
-    index: DatasetIndex, chosen: list[Group], drafts: bool, cache: Cache | None
-) -> list[Piece]:
-    """The relations of each bundle that holds one of the ``chosen`` groups, bundle by bundle."""
     metrics = index.metrics
-    bundles: dict[tuple[str, str, str], list[Group]] = defaultdict(list)
-    for group in index.groups:
-        bundles[relations.bundle_key(group.key, metrics)].append(group)
-    wanted = {relations.bundle_key(g.key, metrics) for g in chosen}
-    signed: dict[str, list[Group]] = {}
-    for name in sorted(wanted):
-        members = bundles[name]
-        if not relations.may_relate([g.key for g in members], metrics):
+    every = len(chosen) == len(index.groups)
+    whole = ""
+    if every:
+        signatures = "\x1e".join(g.signature for g in index.groups)
+        whole = content_key(f"arithmetic-all\x1e{signatures}".encode())
+    stored = _Related.read(cache, index, drafts, whole)
+    if isinstance(stored, list):  # unchanged since they were stored
+        return stored
+    from kzhealth import relations  # noqa: PLC0415 - only when a bundle may be compared
+
+    found = _Related(whole, {})
+    alone: dict[tuple[str, str], bool] = {}  # whether one group may relate, by metric and measure
+    for name, members in _bundles(index, chosen, relations.root_of).items():
+        signed = tuple(g.signature for g in members)
+        known = stored.bundles.get(name)
+        if known is not None and known[0] == signed:
+            found.bundles[name] = known
             continue
-        declared = sorted({f"{g.key.metric}<{metrics[g.key.metric].part_of}"
-                           for g in members if g.key.metric in metrics})  # fmt: skip
-        parts = [
-            "arithmetic",
-            "drafts" if drafts else "",
-            *declared,
-            *(g.signature for g in members),
-        ]
-        signed[content_key("\x1e".join(parts).encode())] = members
-    stored = cache.get_groups(list(signed)) if cache is not None else {}
-    found: list[Piece] = []
-    for signature, members in signed.items():
-        result = stored.get(signature)
-        pieces = _decode(members[0].key, *result, exact=False) if result is not None else None
-        if pieces is None:
+        if len(members) == 1:
+            key = members[0].key
+            relates = alone.get((key.metric, key.measure))
+            if relates is None:
+                relates = alone[key.metric, key.measure] = relations.may_relate([key], metrics)
+        else:
+            relates = relations.may_relate([g.key for g in members], metrics)
+        if relates:
             claims = [c for g in members for c in index.records(g) if drafts or not c.draft]
-            head, body, pieces = _stored(index, relations.relate(claims, metrics))
-            if cache is not None:
-                cache.put_group(signature, head, body)
-        found.extend(pieces)
-    return found
+            found.bundles[name] = (signed, _stored(index, relations.relate(claims, metrics))[2])
+    if (
+        every
+        and cache is not None
+        and (found.whole, found.bundles) != (stored.whole, stored.bundles)
+    ):
+        found.write(cache, index, drafts)
+    return [piece for _, pieces in found.bundles.values() for piece in pieces]
 
 
-def _decode(
-    key: GroupKey, head: str, body: memoryview, *, exact: bool = True
-) -> list[Piece] | None:
-    """A stored group result as pieces, or None when it is not what ``_encode`` writes. A
-    bundle's (not ``exact``) conflicts each have their own key: their places are read from
-    their JSON."""
+Bundle = tuple[str, str, str]  # relations.bundle_key: a metric's root, a subject, a scope
+
+
+def _bundles(
+    index: DatasetIndex, chosen: list[Group], root_of: Callable[[str, Mapping[str, Metric]], str]
+) -> dict[Bundle, list[Group]]:
+    """The groups a relation may link (``relations.bundle_key``), of each bundle that holds a
+    ``chosen`` group."""
+    roots: dict[str, str] = {}
+    bundles: dict[Bundle, list[Group]] = defaultdict(list)
+    for group in index.groups:
+        key = group.key
+        root = roots.get(key.metric)
+        if root is None:
+            root = roots[key.metric] = root_of(key.metric, index.metrics)
+        bundles[root, key.subject, key.scope].append(group)
+    if len(chosen) == len(index.groups):
+        return bundles
+    wanted = {(roots[g.key.metric], g.key.subject, g.key.scope) for g in chosen}
+    return {name: bundles[name] for name in bundles if name in wanted}
+
+
+class _Related:
+    """A folder's stored relations: the hash of every group's signature they were found for
+    (empty when not known), and per bundle that may relate its members' signatures and its
+    conflicts.
+
+    Stored as a group result is (``Cache.put_group``), under a hash of the folder's location,
+    the choice of drafts and what the metrics declare (``part_of``). Its header holds the whole
+    hash; the bundles, a line each (``root subject scope signature,signature... conflicts``);
+    then each conflict as ``rank metric subject first-claim-id kind bytes`` (its place in the
+    report, ``engine.order``), bundle after bundle. The body holds the conflicts' JSON. An
+    unchanged folder reads the conflicts alone."""
+
+    def __init__(
+        self, whole: str, bundles: dict[Bundle, tuple[tuple[str, ...], list[Piece]]]
+    ) -> None:
+        self.whole = whole
+        self.bundles = bundles
+
+    @staticmethod
+    def _key(index: DatasetIndex, drafts: bool) -> str:
+        declared = sorted(f"{m.id}<{m.part_of}" for m in index.metrics.values() if m.part_of)
+        parts = [os.fsencode(index.root.resolve()), b"drafts" if drafts else b""]
+        parts += [d.encode() for d in declared]
+        return content_key(b"\x1e".join([b"arithmetic-folder", *parts]))
+
+    @staticmethod
+    def read(
+        cache: Cache | None, index: DatasetIndex, drafts: bool, whole: str
+    ) -> list[Piece] | _Related:
+        """The folder's stored relations: their conflicts alone when they were found for
+        ``whole``; none when there are none or they do not decode."""
+        empty = _Related("", {})
+        key = _Related._key(index, drafts) if cache is not None else ""
+        result = cache.get_groups([key]).get(key) if cache is not None else None
+        if result is None:
+            return empty
+        head, body = result
+        pieces: list[Piece] = []
+        at = 0
+        try:
+            stored, table, *items = head.split(";")
+            for item in items:
+                ranked, metric, subject, first, name, size = item.split(" ")
+                kind = ConflictKind(name)
+                end = at + int(size)
+                if not at < end <= len(body):
+                    return empty
+                pieces.append((f"{ranked}\0{metric}\0{subject}\0{first}", kind, body[at:end]))
+                at = end
+            if at != len(body):
+                return empty
+            if stored == whole:
+                return pieces
+            found = _Related(stored, {})
+            at = 0
+            for line in table.split("\n") if table else ():
+                root, subject, scope, signed, count = line.split(" ")
+                end = at + int(count)
+                found.bundles[root, subject, scope] = (tuple(signed.split(",")), pieces[at:end])
+                at = end
+        except ValueError:  # not the fields written, not a number, not a kind
+            return empty
+        return found if at == len(pieces) else empty
+
+    def write(self, cache: Cache, index: DatasetIndex, drafts: bool) -> None:
+        table, head, body = [], [], []
+        for (root, subject, scope), (signed, pieces) in self.bundles.items():
+            table.append(f"{root} {subject} {scope} {','.join(signed)} {len(pieces)}")
+            for place, kind, piece in pieces:
+                head.append(f"{place.replace(chr(0), ' ')} {kind.value} {len(piece)}")
+                body.append(piece)
+        head = [self.whole, "\n".join(table), *head]
+        cache.put_group(self._key(index, drafts), ";".join(head), b"".join(body))
+
+
+def _decode(key: GroupKey, head: str, body: memoryview) -> list[Piece] | None:
+    """A stored group result as pieces, or None when it is not what ``_encode`` writes."""
     pieces = []
     at = 0
     prefix = order_prefix(key)
@@ -167,9 +240,6 @@ def _decode(
             end = at + int(size)
             if not at < end <= len(body):
                 return None
-            if not exact:
-                data = json.loads(bytes(body[at:end]))
-                prefix = f"\0{data['metric']}\0{data['subject']}\0"  # engine.order_prefix
             pieces.append((ranked + prefix + first, kind, body[at:end]))  # engine.order
             at = end
     except (ValueError, KeyError):  # not four fields, not a number, not a kind

@@ -62,7 +62,7 @@ from xxhash import xxh3_64_hexdigest, xxh3_64_intdigest
 
 from kzhealth import __version__
 
-FORMAT = 18
+FORMAT = 19
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
@@ -423,9 +423,11 @@ class Cache:
             ("groups", max(MAX_ENTRIES_FLOOR, ENTRIES_PER_FILE * groups_in_use)),
             ("snapshots", SNAPSHOTS_KEPT),
         ):
-            held = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            query = f"SELECT count(*), min(used) FROM {table}"  # noqa: S608
+            held, oldest = db.execute(query).fetchone()
             older = f"SELECT key FROM {table} ORDER BY used DESC LIMIT -1 OFFSET ?"  # noqa: S608
-            if held > bound:  # else, the common case, nothing needs sorting
+            recent = isinstance(oldest, float | int) and oldest >= self._now - KEEP_FOR
+            if held > bound and not recent:  # else, the common case, nothing needs sorting
                 db.execute(
                     f"DELETE FROM {table} WHERE used < ? AND key IN ({older})",  # noqa: S608
                     (self._now - KEEP_FOR, bound),
