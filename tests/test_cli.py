@@ -5,12 +5,16 @@ import hashlib
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import typer
 
 from helpers import explain, run
 from kzhealth import __version__
+from kzhealth.cli import _narrowed, app
 from kzhealth.loader import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -281,3 +285,36 @@ def test_add_source_refuses_the_same_text_twice_and_missing_details(
     bad = run("add-source", str(other), "--claims", str(claims_dir), *DETAILS[:-1], "Kazakhstan")
     assert bad.exit_code == 2 and "nothing was added" in bad.stderr
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == state
+
+
+@pytest.mark.parametrize(
+    ("args", "commands"),
+    [
+        (["conflicts", "--format", "json"], ["conflicts"]),
+        (["--version", "list"], ["list"]),
+        (["cache", "dir"], ["cache"]),
+        (["add-source", "--help"], ["add-source"]),
+        ([], None),
+        (["--help"], None),
+        (["conflict"], None),  # a typo: the whole app, which suggests "conflicts"
+    ],
+)
+def test_a_run_builds_only_the_command_it_names(
+    args: list[str], commands: list[str] | None
+) -> None:
+    built = typer.main.get_command(_narrowed(args))
+    assert isinstance(built, typer.core.TyperGroup)
+    every = list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert list(built.commands) == (commands or every)
+    assert len(every) > 10
+
+
+def test_the_console_script_runs_the_named_command_as_the_app_does(tmp_path: Path) -> None:
+    env = {"KZHEALTH_CACHE_DIR": str(tmp_path), "PATH": "", "NO_COLOR": "1"}
+    script = [sys.executable, "-m", "kzhealth"]
+    for args in (["conflicts", "-f", "json", "--no-cache"], ["metrics", "-f", "csv"]):
+        ran = subprocess.run([*script, *args], capture_output=True, env=env, check=False)
+        assert (ran.returncode, ran.stdout.decode()) == (0, run(*args).stdout)
+    typo = subprocess.run([*script, "conflict"], capture_output=True, env=env, check=False)
+    assert typo.returncode == 2
+    assert "Did you mean 'conflicts'?" in typo.stderr.decode()
