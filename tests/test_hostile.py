@@ -330,7 +330,7 @@ def test_interrupt_exits_130_without_traceback(
     def interrupted(*_args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kzhealth.app.load_dataset", interrupted)
+    monkeypatch.setattr("kzhealth.store.index.load_index", interrupted)
     result = run("list", "--claims", str(claims_dir))
     assert result.exit_code == 130
     assert "Traceback" not in result.stderr

@@ -26,7 +26,7 @@ LAYERS = [
     ["store", "store.cache"],
     ["store.files"],
     ["store.index"],
-    ["report"],
+    ["report", "listing"],
     ["render", "render.layout", "render.jsonfmt", "render.csvfmt", "render.markdown"],
     ["render.table", "console"],
     ["app"],

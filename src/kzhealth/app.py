@@ -23,6 +23,7 @@ from kzhealth.store.files import cached_files
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
     from kzhealth.engine import ConflictKind
+    from kzhealth.listing import Listing
     from kzhealth.report import Report
     from kzhealth.sources import Added, Article
     from kzhealth.store.cache import Cache
@@ -66,10 +67,16 @@ def _unknown(what: str, value: str, names: list[str], listing: str) -> str:
 
 def list_claims(
     root: Path, cache: Cache | None, chosen: ClaimFilter, progress: Progress | None = None
-) -> tuple[Dataset, list[Claim]]:
-    """The claims the filter keeps, in the dataset's order."""
-    dataset = load_dataset(root, cached_files(cache), progress)
-    return dataset, _checked(chosen, dataset.sources, dataset.metrics).claims(dataset)
+) -> Listing:
+    """The claims the filter keeps, in the dataset's order: read as they are listed."""
+    from kzhealth.listing import Listing  # noqa: PLC0415
+    from kzhealth.store.index import load_index  # noqa: PLC0415
+
+    index = load_index(root, cache, progress)
+    try:
+        return Listing(index, _checked(chosen, index.sources, index.metrics))
+    finally:
+        index.close()  # what this run parsed is cached; claims are read from it as listed
 
 
 def conflicts(

@@ -261,10 +261,10 @@ def list_claims(
     chosen = ClaimFilter(source, metric, topic, subject, search)
     with _reported() as progress:
         root = _root_of(claims)
-        dataset, selected = app_layer.list_claims(root, _cache(no_cache), chosen, progress)
+        selected = app_layer.list_claims(root, _cache(no_cache), chosen, progress)
     shown = _shown(limit, every, fmt, output)
-    rendered = renderer(fmt).claims(dataset, selected, shown, wide)
-    _emit(rendered, output, force=force, root=dataset.root, pager=every and not no_pager)
+    rendered = renderer(fmt).claims(selected.folder, selected, shown, wide)
+    _emit(rendered, output, force=force, root=root, pager=every and not no_pager)
 
 
 @app.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from kzhealth.engine import Conflict, ConflictKind, GroupKey
 from kzhealth.loader import Dataset
@@ -26,8 +28,10 @@ class ClaimFilter:
             return False
         if self.metric and claim.metric != self.metric:
             return False
-        if self.topic and dataset.metrics[claim.metric].topic is not self.topic:
-            return False
+        if self.topic:
+            metric = dataset.metrics.get(claim.metric)  # a draft may have none yet
+            if metric is None or metric.topic is not self.topic:
+                return False
         if self.subject and not _within(claim.subject, self.subject):
             return False
         if self.search:
@@ -68,6 +72,18 @@ class ClaimFilter:
             for c in conflicts
             if (not wanted or c.kind in wanted) and any(self.matches(m, dataset) for m in c.claims)
         ]
+
+
+class ClaimTally(NamedTuple):
+    """What a listing's summary says: how many sources its claims come from, and how many
+    claims each metric has (in the order the metrics are first met)."""
+
+    sources: int
+    metrics: Counter[str]
+
+
+def claim_tally(claims: Sequence[Claim]) -> ClaimTally:
+    return ClaimTally(len({c.source for c in claims}), Counter(c.metric for c in claims))
 
 
 def _within(subject: str, wanted: str) -> bool:

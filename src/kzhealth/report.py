@@ -107,7 +107,7 @@ def _related(
     found = _Related(whole, {})
     alone: dict[tuple[str, str], bool] = {}  # whether one group may relate, by metric and measure
     for name, members in _bundles(index, chosen, relations.root_of).items():
-        signed = tuple(g.signature for g in members)
+        signed = ",".join([g.signature for g in members])
         known = stored.bundles.get(name)
         if known is not None and known[0] == signed:
             found.bundles[name] = known
@@ -165,9 +165,7 @@ class _Related:
     report, ``engine.order``), bundle after bundle. The body holds the conflicts' JSON. An
     unchanged folder reads the conflicts alone."""
 
-    def __init__(
-        self, whole: str, bundles: dict[Bundle, tuple[tuple[str, ...], list[Piece]]]
-    ) -> None:
+    def __init__(self, whole: str, bundles: dict[Bundle, tuple[str, list[Piece]]]) -> None:
         self.whole = whole
         self.bundles = bundles
 
@@ -211,7 +209,7 @@ class _Related:
             for line in table.split("\n") if table else ():
                 root, subject, scope, signed, count = line.split(" ")
                 end = at + int(count)
-                found.bundles[root, subject, scope] = (tuple(signed.split(",")), pieces[at:end])
+                found.bundles[root, subject, scope] = (signed, pieces[at:end])
                 at = end
         except ValueError:  # not the fields written, not a number, not a kind
             return empty
@@ -220,7 +218,7 @@ class _Related:
     def write(self, cache: Cache, index: DatasetIndex, drafts: bool) -> None:
         table, head, body = [], [], []
         for (root, subject, scope), (signed, pieces) in self.bundles.items():
-            table.append(f"{root} {subject} {scope} {','.join(signed)} {len(pieces)}")
+            table.append(f"{root} {subject} {scope} {signed} {len(pieces)}")
             for place, kind, piece in pieces:
                 head.append(f"{place.replace(chr(0), ' ')} {kind.value} {len(piece)}")
                 body.append(piece)

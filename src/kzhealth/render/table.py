@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from kzhealth.engine import Conflict, Severity, Tally, tally
 from kzhealth.model import Claim, Metric, Rank, Source
+from kzhealth.query import claim_tally
 from kzhealth.records import Tables, check_lines, metric_named, named, visible
 from kzhealth.render.layout import (
     GAP,
@@ -216,12 +217,11 @@ def claims(
     def lines(width: int) -> Iterator[Line]:
         total = len(items)
         count = min(total, shown) if shown is not None else total
-        sources = len({c.source for c in items})
-        metrics = Counter(c.metric for c in items)
-        head = f"{_plural(total, 'claim')} from {_plural(sources, 'source')}"
+        tallied = items.tally() if hasattr(items, "tally") else claim_tally(items)
+        head = f"{_plural(total, 'claim')} from {_plural(tallied.sources, 'source')}"
         yield [(head, "bold")]
         if total > 1:
-            yield from _wrapped([_most(metrics)], width)
+            yield from _wrapped([_most(tallied.metrics)], width)
         if count:
             yield []
         yield from _claim_lines(view, islice(items, count), width)

@@ -244,6 +244,20 @@ class DatasetIndex:
         self._keep_records(group, rows)
         return claims
 
+    def file_claims(self, f: int) -> list[Claim]:
+        """A file's claims, in order: parsed in this run, else from the cache entry of the
+        file's content (as ``load_dataset`` takes them), else from the file read whole."""
+        index = self.files[f]
+        if index.loaded is None:
+            if f not in self._entries:
+                self._fetch([f])
+            rows = self._entries.pop(f, None)
+            if rows is not None:
+                with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+                    return [Claim.from_row(row) for row in rows]  # unless not a record we wrote
+            index.loaded = self._read_whole(index)
+        return list(index.loaded.records)
+
     def _keep_records(self, group: Group, rows: list[bytes]) -> None:
         """Keep the records of a group compared in a warm run (an edit) for the next time it is
         compared: its other members then need no file's entry. Kept under the group's key, so
