@@ -37,6 +37,7 @@ from kzhealth.model import Claim, Measure, Status, Topic
 from kzhealth.query import ClaimFilter
 from kzhealth.relations import bundle_key, find_conflicts
 from kzhealth.render import Renderer, jsonfmt, renderer
+from kzhealth.report import _Related
 from kzhealth.store import index
 from kzhealth.store.cache import DATABASE, Cache, body_checksum, group_checksum
 from kzhealth.store.files import CachedFiles
@@ -788,3 +789,29 @@ def test_claims_files_in_any_case_are_read(folder: Path) -> None:
     )
     assert {c.source for c in load_dataset(folder).claims} >= {path.stem}
     assert same_as_from_scratch(folder, folder.parent / "cache")[0] == 0
+
+
+def test_an_edit_compares_again_only_the_bundles_whose_groups_changed(
+    folder: Path, tmp_path: Path
+) -> None:
+    """The folder's stored relations name the bundles an edit touched: the edited claim's
+    (``relations.bundle_key``) alone; none can be named once the groups that stayed moved."""
+    cache_dir = tmp_path / "cache"
+    report_json(load_index(folder, Cache(cache_dir)))
+    dataset = load_dataset(folder)
+    path = claims_files(folder)[3]
+    edited = next(c for c in dataset.claims if c.id == _first_exact(folder, path))
+    _edit_claim(path, edited.id, "qualifier: exact", "qualifier: about")
+
+    def touched() -> set[tuple[str, str, str]] | None:
+        index = load_index(folder, Cache(cache_dir))
+        stored = _Related.read(index.cache, index, False, "")
+        assert isinstance(stored, _Related)
+        named = stored.touched(index.groups, lambda g: bundle_key(g.key, index.metrics))
+        index.close()
+        return named
+
+    assert touched() == {bundle_key(group_key(edited), dataset.metrics)}
+    first = claims_files(folder)[0]
+    first.rename(folder / f"zz-{first.name}")  # its groups now come after every other file's
+    assert touched() is None

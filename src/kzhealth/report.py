@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import overload
 
 from kzhealth.engine import (
@@ -37,7 +37,7 @@ from kzhealth.engine import (
     order_prefix,
     rank,
 )
-from kzhealth.model import Claim, Measure, Metric
+from kzhealth.model import Claim, Measure
 from kzhealth.query import ClaimFilter
 from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
 from kzhealth.store.cache import Cache, content_key
@@ -88,25 +88,44 @@ def _related(
     bundle of groups that holds one of the ``chosen`` groups.
 
     The folder's relations are stored as one result (``_Related``): each bundle's members'
-    signatures with its conflicts, and a hash of every group's signature. An unchanged folder
-    takes them all at once; after an edit, only the bundles whose members changed are compared
-    again, and the result is stored again."""
+    signatures with its conflicts, and every group's signature. An unchanged folder takes them
+    all at once. After an edit, only the bundles that hold a group whose signature is new or
+    gone are compared again (every bundle's members, should the groups that stayed have moved),
+    and the result is stored again."""
     if not index.groups:
         return []
     metrics = index.metrics
     every = len(chosen) == len(index.groups)
-    whole = ""
-    if every:
-        signatures = "\x1e".join(g.signature for g in index.groups)
-        whole = content_key(f"arithmetic-all\x1e{signatures}".encode())
+    signatures = ",".join([g.signature for g in index.groups]) if every else ""
+    whole = content_key(f"arithmetic-all\x1e{signatures}".encode()) if every else ""
     stored = _Related.read(cache, index, drafts, whole)
     if isinstance(stored, list):  # unchanged since they were stored
         return stored
     from kzhealth import relations  # noqa: PLC0415 - only when a bundle may be compared
 
-    found = _Related(whole, {})
+    roots: dict[str, str] = {}
+
+    def bundle_of(group: Group) -> Bundle:
+        key = group.key
+        root = roots.get(key.metric)
+        if root is None:
+            root = roots[key.metric] = relations.root_of(key.metric, metrics)
+        return (root, key.subject, key.scope)
+
+    found = _Related(whole, {}, signatures)
+    touched = stored.touched(index.groups, bundle_of) if every else None
+    if touched is not None:
+        found.bundles = {n: known for n, known in stored.bundles.items() if n not in touched}
+    bundles: dict[Bundle, list[Group]] = defaultdict(list)
+    for group in index.groups:
+        name = bundle_of(group)
+        if touched is None or name in touched:
+            bundles[name].append(group)
+    if not every:
+        wanted = {bundle_of(g) for g in chosen}
+        bundles = defaultdict(list, {n: m for n, m in bundles.items() if n in wanted})
     alone: dict[tuple[str, str], bool] = {}  # whether one group may relate, by metric and measure
-    for name, members in _bundles(index, chosen, relations.root_of).items():
+    for name, members in bundles.items():
         signed = ",".join([g.signature for g in members])
         known = stored.bundles.get(name)
         if known is not None and known[0] == signed:
@@ -134,40 +153,30 @@ def _related(
 Bundle = tuple[str, str, str]  # relations.bundle_key: a metric's root, a subject, a scope
 
 
-def _bundles(
-    index: DatasetIndex, chosen: list[Group], root_of: Callable[[str, Mapping[str, Metric]], str]
-) -> dict[Bundle, list[Group]]:
-    """The groups a relation may link (``relations.bundle_key``), of each bundle that holds a
-    ``chosen`` group."""
-    roots: dict[str, str] = {}
-    bundles: dict[Bundle, list[Group]] = defaultdict(list)
-    for group in index.groups:
-        key = group.key
-        root = roots.get(key.metric)
-        if root is None:
-            root = roots[key.metric] = root_of(key.metric, index.metrics)
-        bundles[root, key.subject, key.scope].append(group)
-    if len(chosen) == len(index.groups):
-        return bundles
-    wanted = {(roots[g.key.metric], g.key.subject, g.key.scope) for g in chosen}
-    return {name: bundles[name] for name in bundles if name in wanted}
-
-
 class _Related:
     """A folder's stored relations: the hash of every group's signature they were found for
-    (empty when not known), and per bundle that may relate its members' signatures and its
-    conflicts.
+    (empty when not known), those signatures, and per bundle that may relate its members'
+    signatures and its conflicts.
 
     Stored as a group result is (``Cache.put_group``), under a hash of the folder's location,
     the choice of drafts and what the metrics declare (``part_of``). Its header holds the whole
-    hash; the bundles, a line each (``root subject scope signature,signature... conflicts``);
-    then each conflict as ``rank metric subject first-claim-id kind bytes`` (its place in the
-    report, ``engine.order``), bundle after bundle. The body holds the conflicts' JSON. An
-    unchanged folder reads the conflicts alone."""
+    hash; every group's signature in the folder's order; the bundles, a line each (``root
+    subject scope signature,signature... conflicts``); then each conflict as ``rank metric
+    subject first-claim-id kind bytes`` (its place in the report, ``engine.order``), bundle
+    after bundle. The body holds the conflicts' JSON. An unchanged folder reads the conflicts
+    alone."""
 
-    def __init__(self, whole: str, bundles: dict[Bundle, tuple[str, list[Piece]]]) -> None:
+    def __init__(
+        self,
+        whole: str,
+        bundles: dict[Bundle, tuple[str, list[Piece]]],
+        signatures: str = "",
+        table: str = "",
+    ) -> None:
         self.whole = whole
         self.bundles = bundles
+        self.signatures = signatures  # every group's, in order, "," between
+        self.table = table  # the bundles' lines as stored
 
     @staticmethod
     def _key(index: DatasetIndex, drafts: bool) -> str:
@@ -191,7 +200,7 @@ class _Related:
         pieces: list[Piece] = []
         at = 0
         try:
-            stored, table, *items = head.split(";")
+            stored, signatures, table, *items = head.split(";")
             for item in items:
                 ranked, metric, subject, first, name, size = item.split(" ")
                 kind = ConflictKind(name)
@@ -204,7 +213,7 @@ class _Related:
                 return empty
             if stored == whole:
                 return pieces
-            found = _Related(stored, {})
+            found = _Related(stored, {}, signatures, table)
             at = 0
             for line in table.split("\n") if table else ():
                 root, subject, scope, signed, count = line.split(" ")
@@ -215,6 +224,35 @@ class _Related:
             return empty
         return found if at == len(pieces) else empty
 
+    def touched(
+        self, groups: list[Group], bundle_of: Callable[[Group], Bundle]
+    ) -> set[Bundle] | None:
+        """The bundles that hold a group whose signature is not among those stored, or held
+        one that is gone; None when nothing is stored, or the groups both hold are not in the
+        same order (their bundles' members would be in another order)."""
+        if not self.signatures:
+            return None
+        before = self.signatures.split(",")
+        now = [g.signature for g in groups]
+        kept, known = set(now), set(before)
+        if [s for s in before if s in kept] != [s for s in now if s in known]:
+            return None
+        touched = {bundle_of(g) for g in groups if g.signature not in known}
+        table = self.table
+        for gone in known - kept:  # its stored bundle's line, if it has one
+            at = table.find(gone)
+            while at >= 0:
+                start = table.rfind("\n", 0, at) + 1
+                end = table.find("\n", at)
+                root, subject, scope, signed, _ = table[start : end if end >= 0 else None].split(
+                    " "
+                )
+                if gone in signed.split(","):
+                    touched.add((root, subject, scope))
+                    break
+                at = table.find(gone, at + 1)
+        return touched
+
     def write(self, cache: Cache, index: DatasetIndex, drafts: bool) -> None:
         table, head, body = [], [], []
         for (root, subject, scope), (signed, pieces) in self.bundles.items():
@@ -222,7 +260,7 @@ class _Related:
             for place, kind, piece in pieces:
                 head.append(f"{place.replace(chr(0), ' ')} {kind.value} {len(piece)}")
                 body.append(piece)
-        head = [self.whole, "\n".join(table), *head]
+        head = [self.whole, self.signatures, "\n".join(table), *head]
         cache.put_group(self._key(index, drafts), ";".join(head), b"".join(body))
 
 
