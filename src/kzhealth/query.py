@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from kzhealth.engine import Conflict, ConflictKind, GroupKey
-from kzhealth.loader import Dataset
 from kzhealth.model import Claim, Metric, Topic
 from kzhealth.records import Tables
 
@@ -58,9 +57,6 @@ class ClaimFilter:
             if metric is None or metric.topic is not self.topic:
                 return False
         return not self.subject or _within(key.subject, self.subject)
-
-    def claims(self, dataset: Dataset) -> list[Claim]:
-        return [c for c in dataset.claims if self.matches(c, dataset)]
 
     def conflicts(
         self, conflicts: Iterable[Conflict], dataset: Tables, kinds: Iterable[ConflictKind] = ()

@@ -141,7 +141,7 @@ def _whole_file_index(
     return found
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Group:
     """Comparable claims: their key, signature, and (file, position) of each in order."""
 
