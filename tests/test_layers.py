@@ -23,7 +23,7 @@ LAYERS = [
     ["records", "schema"],
     ["loader"],
     ["query", "checker", "sources", "draft", "series"],
-    ["store", "store.cache"],
+    ["store", "store.cache", "store.cores"],
     ["store.files"],
     ["store.index"],
     ["report", "listing"],

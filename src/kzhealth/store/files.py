@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from kzhealth.engine import claim_key_text
+from kzhealth.errors import DataError, Problem
 from kzhealth.loader import LoadedFile, parse_file
 from kzhealth.model import Claim, Ignored, Measure, Metric, Source
-from kzhealth.store.cache import Cache, content_key, packer
+from kzhealth.store.cache import Cache, content_key, packer, unpack
 
 
 class CachedFiles:
@@ -144,6 +145,31 @@ def load_bytes(
     index = make_index(loaded)
     cache.put_encoded("index", digest, INDEX_SEPARATOR.join(index).encode())
     return loaded, index
+
+
+def parsed(item: tuple[Path, str, bytes]) -> tuple[bytes, list[str]] | list[Problem]:
+    """A claims file parsed, as its cache entry and its index; or its problems. What a child
+    process sends back (``store.cores``); ``from_parsed`` makes the file of it."""
+    path, display, raw = item
+    try:
+        loaded = parse_file(path, display, raw, "claims")
+    except DataError as exc:
+        return exc.problems
+    return _to_cache(loaded, "claims"), make_index(loaded)
+
+
+def from_parsed(
+    path: Path, display: str, cache: Cache | None, digest: str, entry: bytes, index: list[str]
+) -> LoadedFile:
+    """The claims file ``parsed`` sent back, as ``load_bytes`` would have parsed it; its entry
+    and index are stored as that would store them."""
+    loaded = file_from_entry(unpack(entry), path, display, "claims")
+    if loaded is None:  # pragma: no cover - an entry written in this run reads back
+        raise ValueError(f"{display}: an entry that does not read back")
+    if cache is not None:
+        cache.put_encoded("claims", digest, entry)
+        cache.put_encoded("index", digest, INDEX_SEPARATOR.join(index).encode())
+    return loaded
 
 
 # --- a claims file's index: what cross-file checks and grouping need, and no more ---------

@@ -53,14 +53,17 @@ from kzhealth.loader import (
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.records import metric_details, source_details
 from kzhealth.store.cache import FORMAT, KEY_SIZE, content_key, pack, unpack
+from kzhealth.store.cores import mapped
 from kzhealth.store.files import (
     INDEX_SEPARATOR,
     cached_files,
     encode_row,
     encoded_rows,
+    from_parsed,
     in_use,
     load_bytes,
     make_index,
+    parsed,
 )
 
 if TYPE_CHECKING:
@@ -700,19 +703,26 @@ def _indexes(
     ]
     missing = [n for n, f in enumerate(files) if f is None]
     stored = _stored_indexes(cache, read, missing)
-    unparsed = sum(stored[n] is None for n in missing)
-    parsed = 0
     for n in missing:
         files[n] = stored[n]
-        if files[n] is None:
-            try:
-                path, display, raw, digest = read[n] = _contents(read[n])
-                files[n] = _whole_file_index(path, display, cache, raw, digest)
-            except DataError as exc:
-                raise _unreadable(root, cache, exc) from None
-            parsed += 1
-            if progress is not None:
-                progress(parsed, unparsed)
+    unparsed = [n for n in missing if stored[n] is None]
+    try:
+        contents = [_contents(read[n]) for n in unparsed]
+        # Parsed on every core (store.cores): each file comes back as what the cache stores.
+        items = [(path, display, raw) for path, display, raw, _ in contents]
+        with contextlib.closing(mapped(parsed, items)) as results:  # closed: children stop
+            for done, (n, (path, display, raw, digest), result) in enumerate(
+                zip(unparsed, contents, results, strict=True), 1
+            ):
+                read[n] = (path, display, raw, digest)
+                if isinstance(result, list):
+                    raise DataError(result)
+                loaded = from_parsed(path, display, cache, digest, *result)
+                files[n] = _file_index([digest, *result[1]], path, display, loaded)
+                if progress is not None:
+                    progress(done, len(unparsed))
+    except DataError as exc:
+        raise _unreadable(root, cache, exc) from None
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing
