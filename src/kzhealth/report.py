@@ -23,7 +23,7 @@ import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import overload
+from typing import TypeVar, overload
 
 from kzhealth.engine import (
     Conflict,
@@ -41,8 +41,10 @@ from kzhealth.model import Claim, Measure
 from kzhealth.query import ClaimFilter
 from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
 from kzhealth.store.cache import Cache, content_key
+from kzhealth.store.cores import mapped
 from kzhealth.store.index import DatasetIndex, Group
 
+R = TypeVar("R")
 Piece = tuple[str, ConflictKind, memoryview]  # its place (engine.order), kind and JSON
 
 
@@ -125,6 +127,7 @@ def _related(
         wanted = {bundle_of(g) for g in chosen}
         bundles = defaultdict(list, {n: m for n, m in bundles.items() if n in wanted})
     alone: dict[tuple[str, str], bool] = {}  # whether one group may relate, by metric and measure
+    todo: list[tuple[Bundle, str, list[Group]]] = []  # to compare
     for name, members in bundles.items():
         signed = ",".join([g.signature for g in members])
         known = stored.bundles.get(name)
@@ -139,8 +142,16 @@ def _related(
         else:
             relates = relations.may_relate([g.key for g in members], metrics)
         if relates:
-            claims = [c for g in members for c in index.records(g) if drafts or not c.draft]
-            found.bundles[name] = (signed, _stored(index, relations.relate(claims, metrics))[2])
+            todo.append((name, signed, members))
+    jobs = [members for _, _, members in todo]
+    for (name, signed, _), sent in zip(
+        todo, _spread(_bundle_result, index, jobs, drafts), strict=True
+    ):
+        view, at, pieces = memoryview(b"".join(piece for _, _, piece in sent)), 0, []
+        for place, kind, piece in sent:
+            pieces.append((place, ConflictKind(kind), view[at : at + len(piece)]))
+            at += len(piece)
+        found.bundles[name] = (signed, pieces)
     if (
         every
         and cache is not None
@@ -151,6 +162,43 @@ def _related(
 
 
 Bundle = tuple[str, str, str]  # relations.bundle_key: a metric's root, a subject, a scope
+
+# What the children comparing groups or bundles read (store.cores): the index, each job's
+# groups, and the choice of drafts, as they were when the children were forked.
+_WORK: tuple[DatasetIndex, list[list[Group]], bool] | None = None
+
+
+def _spread(
+    function: Callable[[int], R], index: DatasetIndex, jobs: list[list[Group]], drafts: bool
+) -> Iterator[R]:
+    """``function`` of each job, in order: on every core when every file was parsed in this
+    run (a cold run: the children need no cache), here otherwise."""
+    global _WORK  # noqa: PLW0603 - what forked children read
+    _WORK = (index, jobs, drafts)
+    try:
+        loaded = all(f.loaded is not None for f in index.files)
+        yield from mapped(function, range(len(jobs)), spread=loaded, chunk=64)
+    finally:
+        _WORK = None
+
+
+def _group_result(job: int) -> tuple[str, bytes]:
+    """A group compared (``_encode``), as its stored form."""
+    assert _WORK is not None, "set by _spread"
+    index, jobs, drafts = _WORK
+    head, body, _ = _encode(index, jobs[job][0], drafts)
+    return head, body
+
+
+def _bundle_result(job: int) -> list[tuple[str, str, bytes]]:
+    """A bundle's broken relations: each conflict's place, kind and JSON."""
+    from kzhealth.relations import relate  # noqa: PLC0415 - only when a bundle is compared
+
+    assert _WORK is not None, "set by _spread"
+    index, jobs, drafts = _WORK
+    claims = [c for g in jobs[job] for c in index.records(g) if drafts or not c.draft]
+    pieces = _stored(index, relate(claims, index.metrics))[2]
+    return [(place, kind.value, bytes(piece)) for place, kind, piece in pieces]
 
 
 class _Related:
@@ -412,13 +460,21 @@ def build(
     signed = [_signed(g.signature, drafts) for g in groups]
     stored = cache.get_groups(signed) if cache is not None else {}
     found: list[Piece] = []
+    todo: list[tuple[Group, str]] = []
     for group, signature in zip(groups, signed, strict=True):
         result = stored.get(signature)
         pieces = _decode(group.key, *result) if result is not None else None
         if pieces is None:
-            head, body, pieces = _encode(index, group, drafts)  # may correct a damaged signature
-            if cache is not None:
-                cache.put_group(signature, head, body)
+            todo.append((group, signature))
+        else:
+            found.extend(pieces)
+    for (group, signature), (head, body) in zip(
+        todo, _spread(_group_result, index, [[g] for g, _ in todo], drafts), strict=True
+    ):
+        if cache is not None:
+            cache.put_group(signature, head, body)
+        pieces = _decode(group.key, head, memoryview(body))
+        assert pieces is not None, "a result just encoded decodes"
         found.extend(pieces)
     found += _related(index, related, drafts, cache)
     index.close()

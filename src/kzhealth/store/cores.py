@@ -1,5 +1,5 @@
-"""A cold run's many files parsed on every core: forked processes that each parse a share of
-them and send back what the cache stores (bytes), in order.
+"""A cold run's work spread over every core: forked processes that each parse a share of the
+files, or compare a share of the groups, and send back what the cache stores, in order.
 
 Only where processes fork (Linux) and more than one core is free; elsewhere, and for a few
 files, the work stays in this process. The children ignore Ctrl-C and stop with the parent: an
@@ -28,19 +28,22 @@ def cores() -> int:
     return os.cpu_count() or 1  # pragma: no cover - not Linux
 
 
-def mapped(function: Callable[[T], R], items: Sequence[T]) -> Generator[R, None, None]:
-    """``map(function, items)``, in order: spread over the cores when there are enough items
-    and processes fork, here otherwise. ``function`` is a module's own (the children find it
-    by name) and its results are picklable."""
-    workers = min(cores(), len(items) // SPREAD_FROM)
+def mapped(
+    function: Callable[[T], R], items: Sequence[T], *, spread: bool = True, chunk: int = CHUNK
+) -> Generator[R, None, None]:
+    """``map(function, items)``, in order: spread over the cores (``chunk`` items at a time)
+    when ``spread``, there are enough items and processes fork; here otherwise. ``function`` is
+    a module's own (the children find it by name), its results are picklable, and what it
+    reads of this process's state it reads as forked (a child's writes are its own)."""
+    workers = min(cores(), len(items) // SPREAD_FROM) if spread else 1
     if workers < 2 or sys.platform != "linux":
         yield from map(function, items)
         return
-    import multiprocessing  # noqa: PLC0415 - only a cold run of many files forks
+    import multiprocessing  # noqa: PLC0415 - only a cold run forks
 
     pool = multiprocessing.get_context("fork").Pool(workers, initializer=_child)
     try:
-        yield from pool.imap(function, items, CHUNK)
+        yield from pool.imap(function, items, chunk)
     except BaseException:  # an interrupt, a termination, a failure: the children stop now
         pool.terminate()
         raise
