@@ -147,10 +147,9 @@ def write_layout(layout: Layout, *, pager: bool) -> None:
     KZHEALTH_PAGER, else PAGER, else less; LESS defaults to FRX) when ``pager`` and standard
     output is a terminal."""
     out = sys.stdout
-    if not out.isatty():
+    if not out.isatty():  # the stream's buffer is written out whenever it fills
         for text in plain_text(layout, pipe_width()):
             out.write(text)
-            out.flush()
         return
     console = make_console(file=out)
     command = _pager() if pager else None

@@ -11,7 +11,9 @@ report is then the conflicts of every group in the engine's order, byte for byte
 
 A stored group result is a header line, ``severity kind first-claim-id bytes`` per conflict
 joined by ``;``, and a body, each conflict's JSON back to back (``store.cache``): a warm run
-decodes no conflict for JSON, it only puts them in order and writes them.
+decodes no conflict for JSON, it only puts them in order and writes them. The arithmetic
+relations, which link groups, are stored as one result per folder (``_Related``). A cold run
+compares on every core (``store.cores``).
 
 Every format renders the same ``Report``: JSON writes its conflicts' JSON as it is, the other
 formats decode each conflict as they print it.
