@@ -8,7 +8,7 @@ is the median wall time of --runs runs and the peak resident memory of the slowe
 command in its own process, as a user would run it:
 
 1. start-up: `kzhealth conflicts` on the shipped data (warm cache, and --no-cache) against the
-   floor `python -c "import typer, rich, yaml"`;
+   floor `python -c "import typer, rich, yaml"`, taking turns with it, at least 21 rounds;
 2. scale: `kzhealth conflicts --format json` and `kzhealth check --texts` at each size, against
    the floor of parsing the same YAML files with libyaml (yaml.load with CSafeLoader) and nothing
    else; the cache rows: empty cache (cold), nothing changed (warm), one file edited. The cold
@@ -138,18 +138,28 @@ class Table:
                 print("  ".join("-" * w for w in widths))
 
 
+STARTUP_RUNS = 21  # start-up runs are short: many more of them, so that a median holds
+
+
 def startup(runs: int, env: dict[str, str], cli: list[str]) -> None:
+    """The floor and each command take turns, round after round, so that every median is of
+    runs made on the same machine at the same time."""
     table = Table()
     table.add("start-up (shipped data)", "seconds", "peak MB", "x floor", "target")
-    floor, floor_mb = median_of(runs, [sys.executable, "-c", FLOOR_IMPORT], env)
-    table.add(f"floor: python -c '{FLOOR_IMPORT}'", f"{floor:.3f}", str(floor_mb), "1.00", "")
     measure([*cli, "conflicts"], env)  # fill the cache
-    for label, extra in (
-        ("kzhealth conflicts (warm cache)", []),
-        ("kzhealth conflicts -f json (warm cache)", ["-f", "json"]),
-        ("kzhealth conflicts --no-cache", ["--no-cache"]),
-    ):
-        t, mb = median_of(runs, [*cli, "conflicts", *extra], env)
+    rows = [
+        (f"floor: python -c '{FLOOR_IMPORT}'", [sys.executable, "-c", FLOOR_IMPORT]),
+        ("kzhealth conflicts (warm cache)", [*cli, "conflicts"]),
+        ("kzhealth conflicts -f json (warm cache)", [*cli, "conflicts", "-f", "json"]),
+        ("kzhealth conflicts --no-cache", [*cli, "conflicts", "--no-cache"]),
+    ]
+    results: list[list[Run]] = [[] for _ in rows]
+    for _ in range(max(runs, STARTUP_RUNS)):
+        for (_, argv), found in zip(rows, results, strict=True):
+            found.append(measure(argv, env))
+    floor = statistics.median(r.seconds for r in results[0])
+    for (label, _), found in zip(rows, results, strict=True):
+        t, mb = statistics.median(r.seconds for r in found), max(r.mb for r in found)
         goal = target(t / floor, STARTUP) if "warm" in label else ""
         table.add(label, f"{t:.3f}", str(mb), f"{t / floor:.2f}", goal)
     table.print()
