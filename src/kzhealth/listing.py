@@ -35,9 +35,11 @@ class Listing(Sequence[Claim]):
                 continue
             texts = file.texts()
             if chosen.search or not all(texts):
-                claims = self._read[f] = index.file_claims(f)
+                claims = index.file_claims(f)
                 kept = [p for p, c in enumerate(claims) if chosen.matches(c, index)]
                 self._metrics.update(claims[p].metric for p in kept)
+                if kept:
+                    self._read[f] = claims
             else:
                 kept = []
                 for p, text in enumerate(texts):
