@@ -120,3 +120,31 @@ def test_a_signal_during_a_spread_parse_ends_every_process_quietly(
     assert b"Traceback" not in stderr
     time.sleep(0.2)
     assert _left(str(folder)) == []
+
+
+def test_no_pool_to_be_had_means_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without semaphores (no /dev/shm in some containers) or with no process left to fork,
+    the work is done here: never a failed run."""
+    import multiprocessing.context  # noqa: PLC0415
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(multiprocessing.context.ForkContext, "Lock", refused)
+    items = range(cores.SPREAD_FROM * 4)
+    assert list(cores.mapped(_pid, items)) == [os.getpid()] * len(items)
+
+
+PARENT = os.getpid()
+
+
+def _dies_in_a_child(item: int) -> int:
+    if item == 40 and os.getpid() != PARENT:
+        os._exit(1)  # as the kernel's out-of-memory killer would end it
+    return item * 2
+
+
+@pytest.mark.skipif(not SPREAD, reason="one core, or no fork")
+def test_a_child_that_dies_leaves_its_work_to_this_process() -> None:
+    items = list(range(cores.SPREAD_FROM * 4))
+    assert list(cores.mapped(_dies_in_a_child, items)) == [i * 2 for i in items]

@@ -1,9 +1,10 @@
 """A cold run's work spread over every core: forked processes that each parse a share of the
 files, or compare a share of the groups, and send back what the cache stores, in order.
 
-Only where processes fork (Linux) and more than one core is free; elsewhere, and for a few
-files, the work stays in this process. The children ignore Ctrl-C and stop with the parent: an
-interrupt or a termination of the run ends them at once.
+Only where processes fork (Linux), more than one core is free and a pool can be made (it needs
+semaphores and processes); elsewhere, and for a few items, the work stays in this process. The
+children ignore Ctrl-C and stop with the parent: an interrupt or a termination of the run ends
+them at once. They share this process's memory until they write to it.
 """
 
 from __future__ import annotations
@@ -34,23 +35,38 @@ def mapped(
     """``map(function, items)``, in order: spread over the cores (``chunk`` items at a time)
     when ``spread``, there are enough items and processes fork; here otherwise. ``function`` is
     a module's own (the children find it by name), its results are picklable, and what it
-    reads of this process's state it reads as forked (a child's writes are its own)."""
+    reads of this process's state it reads as forked (a child's writes are its own). Should a
+    child die (the kernel out of memory kills one), what is left is done here."""
     workers = min(cores(), len(items) // SPREAD_FROM) if spread else 1
     if workers < 2 or sys.platform != "linux":
         yield from map(function, items)
         return
     import multiprocessing  # noqa: PLC0415 - only a cold run forks
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_child)
     try:
-        yield from pool.imap(function, items, chunk)
+        pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_child
+        )
+    except (OSError, ImportError, NotImplementedError):  # no semaphores (no /dev/shm)
+        yield from map(function, items)
+        return
+    done = 0
+    try:
+        for result in pool.map(function, items, chunksize=chunk):
+            yield result
+            done += 1
+    except (BrokenProcessPool, OSError):  # a child died, or none could be forked
+        pool.shutdown(wait=False, cancel_futures=True)
+        yield from map(function, items[done:])
     except BaseException:  # an interrupt, a termination, a failure: the children stop now
-        pool.terminate()
+        for child in multiprocessing.active_children():
+            child.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
     else:
-        pool.close()
-    finally:
-        pool.join()
+        pool.shutdown()
 
 
 def _child() -> None:
