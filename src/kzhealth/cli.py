@@ -624,7 +624,8 @@ def _narrowed(args: list[str]) -> typer.Typer:
     commands = [
         info
         for info in app.registered_commands
-        if (info.name or getattr(info.callback, "__name__", "").lower().replace("_", "-")) == name
+        if (info.name or typer.main.get_command_name(getattr(info.callback, "__name__", "")))
+        == name
     ]
     groups = [info for info in app.registered_groups if info.name == name]
     if not commands and not groups:
