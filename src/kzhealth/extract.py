@@ -133,9 +133,9 @@ _FRACTION = re.compile(
     re.IGNORECASE,
 )
 _MULTIPLE = re.compile(rf"\b(?:{'|'.join([*_MULTIPLE_WORDS, *_FOLD_WORDS])})\b", re.IGNORECASE)
+_RANK_WORDS = r"rank(?:ed|s|ing)?|placed?|position|came|finished"  # a place in an order
 _ORDINAL_RANK = re.compile(
-    rf"\b(?:rank(?:ed|s|ing)?|placed?|position|came|finished)\s(?:(?:in|at)\s)?(?:the\s)?"
-    rf"(?P<o>{'|'.join(_ORDINAL_WORDS)})\b",
+    rf"\b(?:{_RANK_WORDS})\s(?:(?:in|at)\s)?(?:the\s)?(?P<o>{'|'.join(_ORDINAL_WORDS)})\b",
     re.IGNORECASE,
 )
 _VAGUE = re.compile(
@@ -240,9 +240,7 @@ _TITLE = re.compile(
     r"|floor|line|wave|president|minister|place\sin\sline)\b",
     re.I,
 )
-_RANKED_BEFORE = re.compile(
-    r"\b(?:rank(?:ed|s|ing)?|placed?|position|came|finished|top)\s(?:the\s)?$", re.I
-)
+_RANKED_BEFORE = re.compile(rf"\b(?:{_RANK_WORDS}|top)\s(?:the\s)?$", re.I)
 
 
 CONTEXT = 120  # characters either side of a number that its reading looks at
