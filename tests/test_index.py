@@ -20,7 +20,9 @@ import msgpack
 import pytest
 
 from helpers import claim, report_json, resigned, run, write_dataset
+from kzhealth import relations
 from kzhealth.engine import (
+    Conflict,
     ConflictKind,
     claim_key_text,
     group_key,
@@ -33,11 +35,11 @@ from kzhealth.loader import (
     claim_files,
     load_dataset,
 )
-from kzhealth.model import Claim, Measure, Status, Topic
+from kzhealth.model import Claim, Measure, Metric, Status, Topic
 from kzhealth.query import ClaimFilter
 from kzhealth.relations import bundle_key, find_conflicts
 from kzhealth.render import Renderer, jsonfmt, renderer
-from kzhealth.report import _Related
+from kzhealth.report import _Related, _shard_of
 from kzhealth.store import index
 from kzhealth.store.cache import DATABASE, Cache, body_checksum, group_checksum
 from kzhealth.store.files import CachedFiles
@@ -324,24 +326,23 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
     # The edited file's entry and index, and the records of the groups of the edited claim's
     # bundle (its metric's groups, kzhealth.relations), kept for its next edit: nothing else was
     # parsed; one group was compared again, and the relations of its bundle worked out again
-    # (and stored with all the folder's others, as the folder's relations, in place of those
-    # stored before).
+    # (and stored as its shard of the folder's relations, with the manifest that names it).
     bundle = bundle_key(group_key(edited), dataset.metrics)
     related = [c for c in dataset.claims
                if c.compared and bundle_key(group_key(c), dataset.metrics) == bundle]  # fmt: skip
     kept = len({group_key(c) for c in related})
-    assert (again.written, again.groups_written) == (2 + kept, 2)
+    assert (again.written, again.groups_written) == (2 + kept, 1 + 2)
     # Its other claims came from the entries of the files they are in, and no other file's.
     partners = {dataset.where[c.id].path for c in related if not _in(dataset, c, path)}
     assert partners
     assert again.hits == 2 + len(partners)  # sources.yaml and metrics.yaml, then the partners
     assert again.snapshots_written == 0  # one file since the snapshot: not worth writing
-    assert again.count("groups") - groups == 1
+    assert again.count("groups") - groups == 2  # the group's and its shard's (old ones stay)
     # The group kept their records: its next edit reads no other file's entry for them.
     _edit_claim(path, edited.id, "qualifier: about", "qualifier: nearly")
     third = Cache(tmp_path / "cache")
     report_json(load_index(folder, third))
-    assert (third.written, third.groups_written) == (2 + kept, 2)
+    assert (third.written, third.groups_written) == (2 + kept, 1 + 2)
     assert third.hits <= again.hits
     unchanged = Cache(tmp_path / "cache")
     report_json(load_index(folder, unchanged))
@@ -349,9 +350,8 @@ def test_one_claim_edited_compares_only_its_group_again(folder: Path, tmp_path: 
 
 
 def test_the_folders_stored_relations_follow_every_edit(folder: Path, tmp_path: Path) -> None:
-    """The whole folder's relations are stored as one result when every group is chosen: a
-    warm run, and a run after an edit that breaks a relation, each equal the report worked out
-    from scratch."""
+    """The whole folder's relations are stored when every group is chosen: a warm run, and a
+    run after an edit that breaks a relation, each equal the report worked out from scratch."""
 
     def scratch() -> bytes:
         dataset = load_dataset(folder)
@@ -792,26 +792,40 @@ def test_claims_files_in_any_case_are_read(folder: Path) -> None:
 
 
 def test_an_edit_compares_again_only_the_bundles_whose_groups_changed(
-    folder: Path, tmp_path: Path
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The folder's stored relations name the bundles an edit touched: the edited claim's
-    (``relations.bundle_key``) alone; none can be named once the groups that stayed moved."""
+    """After an edit, the edited claim's bundle (``relations.bundle_key``) alone is compared
+    again, and its shard alone is stored again; once the groups that stayed moved (a file
+    renamed), every shard is checked bundle by bundle and the report is still the engine's."""
     cache_dir = tmp_path / "cache"
     report_json(load_index(folder, Cache(cache_dir)))
     dataset = load_dataset(folder)
     path = claims_files(folder)[3]
     edited = next(c for c in dataset.claims if c.id == _first_exact(folder, path))
     _edit_claim(path, edited.id, "qualifier: exact", "qualifier: about")
+    compared: list[tuple[str, str, str]] = []
+    relate = relations.relate
 
-    def touched() -> set[tuple[str, str, str]] | None:
+    def counted(claims: list[Claim], metrics: dict[str, Metric]) -> list[Conflict]:
+        compared.append(bundle_key(group_key(claims[0]), metrics))
+        return relate(claims, metrics)
+
+    monkeypatch.setattr(relations, "relate", counted)
+
+    def shards() -> dict[int, str]:
         index = load_index(folder, Cache(cache_dir))
-        stored = _Related.read(index.cache, index, False, "")
-        assert isinstance(stored, _Related)
-        named = stored.touched(index.groups, lambda g: bundle_key(g.key, index.metrics))
+        stored = _Related.read(index.cache, _Related.key(index, False))
         index.close()
-        return named
+        return {n: shard.signed for n, shard in stored.shards.items()}
 
-    assert touched() == {bundle_key(group_key(edited), dataset.metrics)}
+    before = shards()
+    report_json(load_index(folder, Cache(cache_dir)))
+    bundle = bundle_key(group_key(edited), dataset.metrics)
+    assert compared == [bundle]
+    after = shards()
+    assert {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)} == {
+        _shard_of(bundle)
+    }
     first = claims_files(folder)[0]
     first.rename(folder / f"zz-{first.name}")  # its groups now come after every other file's
-    assert touched() is None
+    assert same_as_from_scratch(folder, cache_dir)[0] in (0, 1)

@@ -12,7 +12,7 @@ report is then the conflicts of every group in the engine's order, byte for byte
 A stored group result is a header line, ``severity kind first-claim-id bytes`` per conflict
 joined by ``;``, and a body, each conflict's JSON back to back (``store.cache``): a warm run
 decodes no conflict for JSON, it only puts them in order and writes them. The arithmetic
-relations, which link groups, are stored as one result per folder (``_Related``). A cold run
+relations, which link groups, are stored per folder in shards (``_Related``). A cold run
 compares on every core (``store.cores``).
 
 Every format renders the same ``Report``: JSON writes its conflicts' JSON as it is, the other
@@ -25,7 +25,10 @@ import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TypeVar, overload
+
+from xxhash import xxh3_64_intdigest
 
 from kzhealth.engine import (
     Conflict,
@@ -39,7 +42,7 @@ from kzhealth.engine import (
     order_prefix,
     rank,
 )
-from kzhealth.model import Claim, Measure
+from kzhealth.model import Claim, Measure, Metric
 from kzhealth.query import ClaimFilter
 from kzhealth.records import REPORT_HEAD, REPORT_SEPARATOR, REPORT_TAIL, Tables, conflict_json
 from kzhealth.store.cache import Cache, content_key
@@ -91,79 +94,101 @@ def _related(
     """The broken arithmetic relations (``kzhealth.relations``) among the claims of every
     bundle of groups that holds one of the ``chosen`` groups.
 
-    The folder's relations are stored as one result (``_Related``): each bundle's members'
-    signatures with its conflicts, and every group's signature. An unchanged folder takes them
-    all at once. After an edit, only the bundles that hold a group whose signature is new or
-    gone are compared again (every bundle's members, should the groups that stayed have moved),
-    and the result is stored again."""
+    The folder's relations are stored in shards (``_Related``). An unchanged folder takes them
+    all at once. Otherwise a shard whose groups are unchanged is taken as it is, and in the
+    others each bundle whose groups' signatures are those stored is taken; the rest are
+    compared again, and the shards that changed are stored again."""
     if not index.groups:
         return []
     metrics = index.metrics
     every = len(chosen) == len(index.groups)
-    signatures = ",".join([g.signature for g in index.groups]) if every else ""
-    whole = content_key(f"arithmetic-all\x1e{signatures}".encode()) if every else ""
-    stored = _Related.read(cache, index, drafts, whole)
-    if isinstance(stored, list):  # unchanged since they were stored
-        return stored
-    from kzhealth import relations  # noqa: PLC0415 - only when a bundle may be compared
-
-    roots: dict[str, str] = {}
-
-    def bundle_of(group: Group) -> Bundle:
-        key = group.key
-        root = roots.get(key.metric)
-        if root is None:
-            root = roots[key.metric] = relations.root_of(key.metric, metrics)
-        return (root, key.subject, key.scope)
-
-    found = _Related(whole, {}, signatures)
-    touched = stored.touched(index.groups, bundle_of) if every else None
-    if touched is not None:
-        found.bundles = {n: known for n, known in stored.bundles.items() if n not in touched}
-    bundles: dict[Bundle, list[Group]] = defaultdict(list)
-    for group in index.groups:
-        name = bundle_of(group)
-        if touched is None or name in touched:
-            bundles[name].append(group)
-    if not every:
-        wanted = {bundle_of(g) for g in chosen}
-        bundles = defaultdict(list, {n: m for n, m in bundles.items() if n in wanted})
-    alone: dict[tuple[str, str], bool] = {}  # whether one group may relate, by metric and measure
-    todo: list[tuple[Bundle, str, list[Group]]] = []  # to compare
+    folder = _Related.key(index, drafts)
+    every_signature = ",".join([g.signature for g in index.groups]) if every else ""
+    whole = content_key(f"arithmetic-all\x1e{every_signature}".encode()) if every else ""
+    stored = _Related.read(cache, folder)
+    if every and stored.complete and stored.whole == whole:  # unchanged since stored
+        return stored.pieces()
+    bundles = _bundles(index, None if every else chosen)
+    by_shard: dict[int, dict[Bundle, str]] = defaultdict(dict)  # bundle: its groups' signatures
     for name, members in bundles.items():
-        signed = ",".join([g.signature for g in members])
-        known = stored.bundles.get(name)
-        if known is not None and known[0] == signed:
-            found.bundles[name] = known
+        by_shard[_shard_of(name)][name] = ",".join([g.signature for g in members])
+    found = _Related(whole)
+    relates = _relating(metrics)
+    kept: dict[int, dict[Bundle, tuple[str, list[Piece]]]] = {}  # the shards made again
+    hashes: dict[int, str] = {}
+    todo: list[tuple[int, Bundle, str]] = []  # to compare
+    for number, lines in by_shard.items():
+        signed = _Shard.signed_of(lines)
+        before = stored.shards.get(number)
+        if every and before is not None and before.signed == signed:
+            found.shards[number] = before
             continue
-        if len(members) == 1:
-            key = members[0].key
-            relates = alone.get((key.metric, key.measure))
-            if relates is None:
-                relates = alone[key.metric, key.measure] = relations.may_relate([key], metrics)
-        else:
-            relates = relations.may_relate([g.key for g in members], metrics)
-        if relates:
-            todo.append((name, signed, members))
-    jobs = [members for _, _, members in todo]
-    for (name, signed, _), sent in zip(
+        known = before.bundles() if before is not None else {}
+        taken = kept[number] = {}
+        hashes[number] = signed
+        for name, signatures in lines.items():
+            line = known.get(name)
+            if line is not None and line[0] == signatures:
+                taken[name] = line
+                continue
+            if relates([g.key for g in bundles[name]]):
+                taken[name] = (signatures, [])  # its place in the shard, filled in below
+                todo.append((number, name, signatures))
+    jobs = [bundles[name] for _, name, _ in todo]
+    for (number, name, signatures), sent in zip(
         todo, _spread(_bundle_result, index, jobs, drafts), strict=True
     ):
         view, at, pieces = memoryview(b"".join(piece for _, _, piece in sent)), 0, []
         for place, kind, piece in sent:
             pieces.append((place, ConflictKind(kind), view[at : at + len(piece)]))
             at += len(piece)
-        found.bundles[name] = (signed, pieces)
-    if (
-        every
-        and cache is not None
-        and (found.whole, found.bundles) != (stored.whole, stored.bundles)
-    ):
-        found.write(cache, index, drafts)
-    return [piece for _, pieces in found.bundles.values() for piece in pieces]
+        kept[number][name] = (signatures, pieces)
+    for number, taken in kept.items():
+        found.shards[number] = _Shard.of(hashes[number], taken)
+    if every and cache is not None:
+        found.write(cache, folder, stored)
+    return found.pieces()
 
 
 Bundle = tuple[str, str, str]  # relations.bundle_key: a metric's root, a subject, a scope
+
+
+def _bundles(index: DatasetIndex, chosen: list[Group] | None) -> dict[Bundle, list[Group]]:
+    """The folder's groups by bundle (``relations.bundle_key``), in the folder's order; only
+    the bundles that hold one of the ``chosen`` groups unless None."""
+    from kzhealth import relations  # noqa: PLC0415 - only when a bundle may be compared
+
+    roots: dict[str, str] = {}
+    bundles: dict[Bundle, list[Group]] = defaultdict(list)
+    for group in index.groups:
+        key = group.key
+        root = roots.get(key.metric)
+        if root is None:
+            root = roots[key.metric] = relations.root_of(key.metric, index.metrics)
+        bundles[root, key.subject, key.scope].append(group)
+    if chosen is None:
+        return bundles
+    wanted = {(roots[g.key.metric], g.key.subject, g.key.scope) for g in chosen}
+    return {name: members for name, members in bundles.items() if name in wanted}
+
+
+def _relating(metrics: dict[str, Metric]) -> Callable[[list[GroupKey]], bool]:
+    """``relations.may_relate`` over these metrics, remembered for single groups by metric
+    and measure (most bundles hold one group)."""
+    from kzhealth.relations import may_relate  # noqa: PLC0415 - only when a bundle may be compared
+
+    alone: dict[tuple[str, str], bool] = {}
+
+    def relates(keys: list[GroupKey]) -> bool:
+        if len(keys) > 1:
+            return may_relate(keys, metrics)
+        found = alone.get((keys[0].metric, keys[0].measure))
+        if found is None:
+            found = alone[keys[0].metric, keys[0].measure] = may_relate(keys, metrics)
+        return found
+
+    return relates
+
 
 # What the children comparing groups or bundles read (store.cores): the index, each job's
 # groups, and the choice of drafts, as they were when the children were forked.
@@ -203,115 +228,144 @@ def _bundle_result(job: int) -> list[tuple[str, str, bytes]]:
     return [(place, kind.value, bytes(piece)) for place, kind, piece in pieces]
 
 
-class _Related:
-    """A folder's stored relations: the hash of every group's signature they were found for
-    (empty when not known), those signatures, and per bundle that may relate its members'
-    signatures and its conflicts.
+SHARDS = 64  # the rows a folder's relations are stored in: an edit writes one or two again
 
-    Stored as a group result is (``Cache.put_group``), under a hash of the folder's location,
-    the choice of drafts and what the metrics declare (``part_of``). Its header holds the whole
-    hash; every group's signature in the folder's order; the bundles, a line each (``root
-    subject scope signature,signature... conflicts``); then each conflict as ``rank metric
-    subject first-claim-id kind bytes`` (its place in the report, ``engine.order``), bundle
-    after bundle. The body holds the conflicts' JSON. An unchanged folder reads the conflicts
-    alone."""
 
-    def __init__(
-        self,
-        whole: str,
-        bundles: dict[Bundle, tuple[str, list[Piece]]],
-        signatures: str = "",
-        table: str = "",
-    ) -> None:
-        self.whole = whole
-        self.bundles = bundles
-        self.signatures = signatures  # every group's, in order, "," between
-        self.table = table  # the bundles' lines as stored
+def _shard_of(name: Bundle) -> int:
+    """The shard a bundle is stored in: a hash of its name (the same in every run)."""
+    return xxh3_64_intdigest("\x1e".join(name).encode()) % SHARDS
+
+
+@dataclass(slots=True)
+class _Shard:
+    """The bundles of a folder that fall in one shard (``_shard_of``) and may relate: a hash of
+    every bundle's name and members' signatures in the shard (``signed_of``), each bundle's
+    line (``root subject scope signature,signature... conflicts``), and their conflicts, bundle
+    after bundle, in the bundles' order."""
+
+    signed: str
+    table: str
+    pieces: list[Piece]
 
     @staticmethod
-    def _key(index: DatasetIndex, drafts: bool) -> str:
+    def signed_of(lines: dict[Bundle, str]) -> str:
+        """The hash of a shard's bundles (in the folder's order) and their members'
+        signatures."""
+        text = "\n".join(f"{' '.join(name)} {members}" for name, members in lines.items())
+        return content_key(f"arithmetic-shard\x1e{text}".encode())
+
+    @staticmethod
+    def of(signed: str, bundles: dict[Bundle, tuple[str, list[Piece]]]) -> _Shard:
+        table = "\n".join(
+            f"{' '.join(name)} {members} {len(pieces)}"
+            for name, (members, pieces) in bundles.items()
+        )
+        return _Shard(signed, table, [piece for _, pieces in bundles.values() for piece in pieces])
+
+    def bundles(self) -> dict[Bundle, tuple[str, list[Piece]]]:
+        """Each bundle's members' signatures and conflicts; none when the table does not
+        match the conflicts."""
+        found: dict[Bundle, tuple[str, list[Piece]]] = {}
+        at = 0
+        try:
+            for line in self.table.split("\n") if self.table else ():
+                root, subject, scope, members, count = line.split(" ")
+                end = at + int(count)
+                found[root, subject, scope] = (members, self.pieces[at:end])
+                at = end
+        except ValueError:  # not the fields written, not a number
+            return {}
+        return found if at == len(self.pieces) else {}
+
+    @staticmethod
+    def read(signed: str, head: str, body: memoryview) -> _Shard | None:
+        """A shard from its stored form: its table, then each conflict as ``rank metric
+        subject first-claim-id kind bytes`` (its place in the report, ``engine.order``), ";"
+        between; the body holds the conflicts' JSON. None when it is not that."""
+        pieces: list[Piece] = []
+        at = 0
+        try:
+            table, *items = head.split(";")
+            for item in items:
+                ranked, metric, subject, first, name, size = item.split(" ")
+                kind = ConflictKind(name)
+                end = at + int(size)
+                if not at < end <= len(body):
+                    return None
+                pieces.append((f"{ranked}\0{metric}\0{subject}\0{first}", kind, body[at:end]))
+                at = end
+        except ValueError:  # not the fields written, not a number, not a kind
+            return None
+        return _Shard(signed, table, pieces) if at == len(body) else None
+
+    def stored(self) -> tuple[str, bytes]:
+        items = [
+            f"{place.replace(chr(0), ' ')} {kind.value} {len(piece)}"
+            for place, kind, piece in self.pieces
+        ]
+        return ";".join([self.table, *items]), b"".join(piece for _, _, piece in self.pieces)
+
+
+class _Related:
+    """A folder's stored relations: the hash of every group's signature they were found for
+    (``whole``; empty when not known), and their shards (``_Shard``) by number.
+
+    Stored as group results are (``Cache.put_group``): a manifest, under a hash of the folder's
+    location, the choice of drafts and what the metrics declare (``part_of``), holding the whole
+    hash and every shard's hash (empty for a shard with no bundle); and each shard under the
+    manifest's key and its own hash. An unchanged folder reads the conflicts alone."""
+
+    def __init__(self, whole: str = "", complete: bool = False) -> None:
+        self.whole = whole
+        self.shards: dict[int, _Shard] = {}
+        self.complete = complete  # every shard the manifest names was read
+
+    @staticmethod
+    def key(index: DatasetIndex, drafts: bool) -> str:
+        """The key of the folder's manifest."""
         declared = sorted(f"{m.id}<{m.part_of}" for m in index.metrics.values() if m.part_of)
         parts = [os.fsencode(index.root.resolve()), b"drafts" if drafts else b""]
         parts += [d.encode() for d in declared]
         return content_key(b"\x1e".join([b"arithmetic-folder", *parts]))
 
     @staticmethod
-    def read(
-        cache: Cache | None, index: DatasetIndex, drafts: bool, whole: str
-    ) -> list[Piece] | _Related:
-        """The folder's stored relations: their conflicts alone when they were found for
-        ``whole``; none when there are none or they do not decode."""
-        empty = _Related("", {})
-        key = _Related._key(index, drafts) if cache is not None else ""
-        result = cache.get_groups([key]).get(key) if cache is not None else None
-        if result is None:
-            return empty
-        head, body = result
-        pieces: list[Piece] = []
-        at = 0
-        try:
-            stored, signatures, table, *items = head.split(";")
-            for item in items:
-                ranked, metric, subject, first, name, size = item.split(" ")
-                kind = ConflictKind(name)
-                end = at + int(size)
-                if not at < end <= len(body):
-                    return empty
-                pieces.append((f"{ranked}\0{metric}\0{subject}\0{first}", kind, body[at:end]))
-                at = end
-            if at != len(body):
-                return empty
-            if stored == whole:
-                return pieces
-            found = _Related(stored, {}, signatures, table)
-            at = 0
-            for line in table.split("\n") if table else ():
-                root, subject, scope, signed, count = line.split(" ")
-                end = at + int(count)
-                found.bundles[root, subject, scope] = (signed, pieces[at:end])
-                at = end
-        except ValueError:  # not the fields written, not a number, not a kind
-            return empty
-        return found if at == len(pieces) else empty
+    def _shard_key(folder: str, signed: str) -> str:
+        return content_key(f"arithmetic-shard\x1e{folder}\x1e{signed}".encode())
 
-    def touched(
-        self, groups: list[Group], bundle_of: Callable[[Group], Bundle]
-    ) -> set[Bundle] | None:
-        """The bundles that hold a group whose signature is not among those stored, or held
-        one that is gone; None when nothing is stored, or the groups both hold are not in the
-        same order (their bundles' members would be in another order)."""
-        if not self.signatures:
-            return None
-        before = self.signatures.split(",")
-        now = [g.signature for g in groups]
-        kept, known = set(now), set(before)
-        if [s for s in before if s in kept] != [s for s in now if s in known]:
-            return None
-        touched = {bundle_of(g) for g in groups if g.signature not in known}
-        table = self.table
-        for gone in known - kept:  # its stored bundle's line, if it has one
-            at = table.find(gone)
-            while at >= 0:
-                start = table.rfind("\n", 0, at) + 1
-                end = table.find("\n", at)
-                root, subject, scope, signed, _ = table[start : end if end >= 0 else None].split(
-                    " "
-                )
-                if gone in signed.split(","):
-                    touched.add((root, subject, scope))
-                    break
-                at = table.find(gone, at + 1)
-        return touched
+    @staticmethod
+    def read(cache: Cache | None, folder: str) -> _Related:
+        """The folder's stored relations: the shards its manifest names that were found and
+        decode (none without a manifest)."""
+        manifest = cache.get_groups([folder]).get(folder) if cache is not None else None
+        if cache is None or manifest is None:
+            return _Related()
+        whole, _, listed = manifest[0].partition(";")
+        hashes = listed.split(",")
+        if len(hashes) != SHARDS:
+            return _Related()
+        keys = {n: _Related._shard_key(folder, h) for n, h in enumerate(hashes) if h}
+        rows = cache.get_groups(list(keys.values()))
+        found = _Related(whole)
+        for number, key in keys.items():
+            row = rows.get(key)
+            shard = _Shard.read(hashes[number], *row) if row is not None else None
+            if shard is not None:
+                found.shards[number] = shard
+        found.complete = len(found.shards) == len(keys)
+        return found
 
-    def write(self, cache: Cache, index: DatasetIndex, drafts: bool) -> None:
-        table, head, body = [], [], []
-        for (root, subject, scope), (signed, pieces) in self.bundles.items():
-            table.append(f"{root} {subject} {scope} {signed} {len(pieces)}")
-            for place, kind, piece in pieces:
-                head.append(f"{place.replace(chr(0), ' ')} {kind.value} {len(piece)}")
-                body.append(piece)
-        head = [self.whole, self.signatures, "\n".join(table), *head]
-        cache.put_group(self._key(index, drafts), ";".join(head), b"".join(body))
+    def pieces(self) -> list[Piece]:
+        return [piece for shard in self.shards.values() for piece in shard.pieces]
+
+    def write(self, cache: Cache, folder: str, stored: _Related) -> None:
+        """Store the shards not stored as they are, and the manifest when it changed."""
+        for number, shard in self.shards.items():
+            if stored.shards.get(number) is not shard:
+                cache.put_group(self._shard_key(folder, shard.signed), *shard.stored())
+        hashes = [self.shards[n].signed if n in self.shards else "" for n in range(SHARDS)]
+        listed = [stored.shards[n].signed if n in stored.shards else "" for n in range(SHARDS)]
+        if (self.whole, hashes) != (stored.whole, listed) or not stored.complete:
+            cache.put_group(folder, f"{self.whole};{','.join(hashes)}", b"")
 
 
 def _decode(key: GroupKey, head: str, body: memoryview) -> list[Piece] | None:

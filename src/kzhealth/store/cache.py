@@ -62,7 +62,7 @@ from xxhash import xxh3_64_hexdigest, xxh3_64_intdigest
 
 from kzhealth import __version__
 
-FORMAT = 19
+FORMAT = 20
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
 MAX_ENTRIES_FLOOR = 1_000  # never prune below this many entries (or group results)
 ENTRIES_PER_FILE = 4  # keep room for a few edits of every file (and group) before pruning
