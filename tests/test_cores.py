@@ -148,3 +148,69 @@ def _dies_in_a_child(item: int) -> int:
 def test_a_child_that_dies_leaves_its_work_to_this_process() -> None:
     items = list(range(cores.SPREAD_FROM * 4))
     assert list(cores.mapped(_dies_in_a_child, items)) == [i * 2 for i in items]
+
+
+def _children() -> set[int]:
+    """This process's child processes (Linux)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+def _slow_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+@pytest.mark.skipif(not SPREAD, reason="one core, or no fork")
+def test_work_started_ahead_is_done_in_a_child_and_taken_in_order() -> None:
+    before = _children()
+    ahead = cores.Ahead(_slow_pid, {3: 0.0, 5: 0.2, 8: 0.0})
+    (child,) = _children() - before
+    assert ahead.take([8, 3]) == [child, child]
+    assert child not in _children()  # it was waited for
+    assert ahead.take([3]) is None  # taken once
+    ahead.close()
+
+
+@pytest.mark.skipif(not SPREAD, reason="one core, or no fork")
+def test_work_ahead_not_taken_or_failed_is_left_to_the_caller() -> None:
+    before = _children()
+    ahead = cores.Ahead(_slow_pid, {1: 60.0})
+    (child,) = _children() - before
+    assert ahead.take([1, 2]) is None  # not started with item 2: the caller does it all
+    started = time.monotonic()
+    ahead.close()  # ends the child at once
+    assert time.monotonic() - started < 10 and child not in _children()
+    dying = cores.Ahead(_dies_in_a_child, {40: 40})  # a child that dies sends nothing
+    assert dying.take([40]) is None and _children() <= before
+    assert cores.Ahead(_slow_pid, {1: 0.0}, start=False).take([1]) is None
+
+
+@pytest.mark.skipif(not SPREAD, reason="one core, or no fork")
+def test_an_interrupt_while_a_child_works_ahead_ends_it(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group; the child ignores it and the parent ends it."""
+    script = tmp_path / "ahead.py"
+    script.write_text(
+        "import contextlib, os, signal, sys, time\n"
+        f"sys.path[:0] = {sys.path!r}\n"
+        "from kzhealth.store.cores import Ahead\n"
+        "from test_cores import _children, _slow_pid\n"
+        "with contextlib.closing(Ahead(_slow_pid, {0: 60.0})):\n"
+        "    print(*_children(), flush=True)\n"
+        "    os.kill(0, signal.SIGINT)\n"
+        "    time.sleep(30)\n",
+        "utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        check=False,
+        capture_output=True,
+        timeout=60,
+        start_new_session=True,
+    )
+    assert b"KeyboardInterrupt" in result.stderr
+    (child,) = map(int, result.stdout.split())
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)

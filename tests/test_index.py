@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,9 +41,9 @@ from kzhealth.query import ClaimFilter
 from kzhealth.relations import bundle_key, find_conflicts
 from kzhealth.render import Renderer, jsonfmt, renderer
 from kzhealth.report import _Related, _shard_of
-from kzhealth.store import index
+from kzhealth.store import cores, index
 from kzhealth.store.cache import DATABASE, Cache, body_checksum, group_checksum
-from kzhealth.store.files import CachedFiles
+from kzhealth.store.files import CachedFiles, Parsed, parsed
 from kzhealth.store.index import load_index
 
 GENERATE = Path(__file__).parents[1] / "benchmarks" / "generate.py"
@@ -789,6 +790,28 @@ def test_claims_files_in_any_case_are_read(folder: Path) -> None:
     )
     assert {c.source for c in load_dataset(folder).claims} >= {path.stem}
     assert same_as_from_scratch(folder, folder.parent / "cache")[0] == 0
+
+
+@pytest.mark.skipif(cores.cores() < 2 or sys.platform != "linux", reason="one core, or no fork")
+def test_a_file_edited_since_the_last_run_is_parsed_in_a_child_as_the_rest_is_read(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    path = claims_files(folder)[3]
+    _edit_claim(path, _first_exact(folder, path), "qualifier: exact", "qualifier: about")
+    log = tmp_path / "parsed"
+
+    def logged(item: tuple[Path, str, bytes]) -> Parsed:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {item[0].name}\n")
+        return parsed(item)
+
+    monkeypatch.setattr(index, "parsed", logged)
+    edited = report(folder, cache_dir)
+    ((pid, name),) = [line.split(" ") for line in log.read_text("utf-8").splitlines()]
+    assert name == path.name and int(pid) != os.getpid()
+    assert edited == same_as_from_scratch(folder, cache_dir)
 
 
 def test_an_edit_compares_again_only_the_bundles_whose_groups_changed(

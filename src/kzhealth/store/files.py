@@ -147,7 +147,10 @@ def load_bytes(
     return loaded, index
 
 
-def parsed(item: tuple[Path, str, bytes]) -> tuple[bytes, list[str]] | list[Problem]:
+Parsed = tuple[bytes, list[str]] | list[Problem]  # a file's cache entry and index, or problems
+
+
+def parsed(item: tuple[Path, str, bytes]) -> Parsed:
     """A claims file parsed, as its cache entry and its index; or its problems. What a child
     process sends back (``store.cores``); ``from_parsed`` makes the file of it."""
     path, display, raw = item

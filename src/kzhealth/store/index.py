@@ -53,9 +53,10 @@ from kzhealth.loader import (
 from kzhealth.model import Claim, Metric, Source
 from kzhealth.records import metric_details, source_details
 from kzhealth.store.cache import FORMAT, KEY_SIZE, content_key, pack, unpack
-from kzhealth.store.cores import mapped
+from kzhealth.store.cores import SPREAD_FROM, Ahead, mapped
 from kzhealth.store.files import (
     INDEX_SEPARATOR,
+    Parsed,
     cached_files,
     encode_row,
     encoded_rows,
@@ -692,10 +693,11 @@ def _indexes(
     read: list[ToParse],
     snapshot: _Snapshot | None,
     progress: Progress | None = None,
+    ahead: Ahead[tuple[Path, str, bytes], Parsed] | None = None,
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
-    entry, else read whole); the snapshot's indexes; and which files are not as in it.
-    ``progress`` is told of each file read whole."""
+    entry, else read whole: by ``ahead`` when it parsed every such file); the snapshot's
+    indexes; and which files are not as in it. ``progress`` is told of each file read whole."""
     old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
         if snapshot is not None else [None] * len(read)  # fmt: skip
     files = [
@@ -710,7 +712,9 @@ def _indexes(
         contents = [_contents(read[n]) for n in unparsed]
         # Parsed on every core (store.cores): each file comes back as what the cache stores.
         items = [(path, display, raw) for path, display, raw, _ in contents]
-        with contextlib.closing(mapped(parsed, items)) as results:  # closed: children stop
+        early = ahead.take(unparsed) if ahead is not None else None
+        with contextlib.closing(mapped(parsed, items)) as computed:  # closed: children stop
+            results = iter(early) if early is not None else computed
             for done, (n, (path, display, raw, digest), result) in enumerate(
                 zip(unparsed, contents, results, strict=True), 1
             ):
@@ -726,6 +730,15 @@ def _indexes(
     ready = [f for f in files if f is not None]
     olds = [o for o in old if o is not None]
     return ready, (olds if len(olds) == len(read) else None), missing
+
+
+def _ahead(read: list[ToParse]) -> Ahead[tuple[Path, str, bytes], Parsed]:
+    """The files read whole (not known by their stamp: edited, most likely), parsed in a child
+    while this process reads the rest, when they are a few (many are parsed on every core)."""
+    fresh = {
+        n: (path, display, raw) for n, (path, display, raw, _) in enumerate(read) if raw is not None
+    }
+    return Ahead(parsed, fresh, start=len(fresh) <= SPREAD_FROM)
 
 
 def _stored_indexes(
@@ -779,11 +792,12 @@ def load_index(
     got = _read(root, shown, cache, stamps)
     read = got.items
     names = [path.name for path, *_ in read]
-    # Files added, removed or renamed: the snapshot is not used; groups are merged afresh below.
-    snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
-    del stamps  # and with it the snapshot's body, parsed now
-    tables = load_tables(root, shown, cached_files(cache), problems)
-    files, old, edited = _indexes(root, cache, read, snapshot, progress)
+    with contextlib.closing(_ahead(read)) as ahead:
+        # Files added, removed or renamed: the snapshot is not used; groups are merged afresh.
+        snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
+        del stamps  # and with it the snapshot's body, parsed now
+        tables = load_tables(root, shown, cached_files(cache), problems)
+        files, old, edited = _indexes(root, cache, read, snapshot, progress, ahead)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
     _check(root, cache, files, tables.sources, tables.metrics)
