@@ -28,6 +28,7 @@ from kzhealth.engine import (
     claim_key_text,
     group_key,
     key_text,
+    metric_subject_scope,
     parse_key,
 )
 from kzhealth.loader import (
@@ -736,6 +737,8 @@ def test_index_keys_are_the_engines_group_keys(folder: Path) -> None:
     for c in claims:
         assert claim_key_text(c) == key_text(group_key(c)), c.id
         assert parse_key(claim_key_text(c)) == group_key(c), c.id
+        key = group_key(c)
+        assert metric_subject_scope(claim_key_text(c)) == (key.metric, key.subject, key.scope)
 
 
 def test_a_groups_key_decides_the_group_filters(folder: Path) -> None:

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import claim, metric, report_json, source, write_dataset
+from kzhealth.engine import is_key, parse_key
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
 from kzhealth.model import Measure, Rank, Status
@@ -27,6 +28,7 @@ from kzhealth.render import jsonfmt
 from kzhealth.store.cache import Cache
 from kzhealth.store.files import encode_row
 from kzhealth.store.index import load_index
+from kzhealth.units import DIMENSIONS
 from kzhealth.yamlsource import parse_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -274,3 +276,23 @@ def test_any_text_is_refused_located_or_shown_faithfully_in_every_format(
         assert "<img" not in html and "<script" not in html and "<a " not in html
         table = run(*args)
         assert table.exit_code == 0 and "\x1b" not in table.stdout
+
+
+def _or_any(words: list[str]) -> st.SearchStrategy[str]:
+    """One of these words, one a letter off, or any text."""
+    near = [w + "x" for w in words] + [w[:-1] for w in words] + ["2"]
+    return st.one_of(st.sampled_from(words), st.sampled_from(near), st.text(max_size=3))
+
+
+field = st.one_of(st.text(max_size=6), st.sampled_from(["KZ", "national", "a\nb", "\x85"]))
+keys = st.tuples(
+    field, _or_any([m.value for m in Measure]), field, field, _or_any(sorted(DIMENSIONS)),
+    _or_any(["0", "1"]),
+).map("\x1f".join)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.one_of(keys, st.lists(st.one_of(field, keys), max_size=7).map("\x1f".join)))
+def test_a_text_is_a_key_exactly_when_parse_key_reads_it(text: str) -> None:
+    """The snapshot's keys are checked at once (``is_key``), and read as they are needed."""
+    assert is_key(text) == (parse_key(text) is not None)

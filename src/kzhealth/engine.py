@@ -20,6 +20,7 @@ difference the period may explain (different_period, unstated_period).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
@@ -108,6 +109,13 @@ def key_metric(text: str) -> str:
     return text.partition(_KEY_SEP)[0]
 
 
+def metric_subject_scope(text: str) -> tuple[str, str, str]:
+    """The metric, subject and scope of a group key written by ``key_text`` (what finds its
+    bundle, ``relations.bundle_key``), without building the key."""
+    metric, _, subject, scope, _, _ = text.split(_KEY_SEP)
+    return metric, subject, scope
+
+
 def parse_key(text: str) -> GroupKey | None:
     """The inverse of ``key_text``; None for text it never writes."""
     parts = text.split(_KEY_SEP)
@@ -122,6 +130,25 @@ def parse_key(text: str) -> GroupKey | None:
 
 _KEY_SEP = "\x1f"  # ids, slugs, subjects and dimensions never contain it
 _MEASURES = {m.value: m for m in Measure}
+_KEY_FIELD = f"[^{_KEY_SEP}]*"
+
+
+def _choice(words: Iterable[str]) -> str:
+    return "(?:" + "|".join(re.escape(word) for word in sorted(words)) + ")"
+
+
+# What parse_key reads, in one regular expression: checking a text is several times faster.
+_KEY = re.compile(
+    _KEY_SEP.join(
+        (_KEY_FIELD, _choice(_MEASURES), _KEY_FIELD, _KEY_FIELD, _choice(DIMENSIONS), "[01]")
+    ),
+    re.DOTALL,
+)
+
+
+def is_key(text: str) -> bool:
+    """Whether ``parse_key`` reads this text."""
+    return _KEY.fullmatch(text) is not None
 
 
 def claim_key_text(claim: Claim) -> str:

@@ -47,6 +47,12 @@ class ClaimFilter:
         (so its topic) and subject, but not their source or their text."""
         return self.source is None and self.search is None
 
+    @property
+    def keeps_every_group(self) -> bool:
+        """Whether ``matches_group`` keeps every group: no metric, topic or subject is asked
+        for."""
+        return not (self.metric or self.topic or self.subject)
+
     def matches_group(self, key: GroupKey, metrics: Mapping[str, Metric]) -> bool:
         """For a ``by_group`` filter: whether the claims of the group with this key match (then
         its conflicts are kept, as ``conflicts`` keeps them)."""

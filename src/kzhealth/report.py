@@ -38,6 +38,7 @@ from kzhealth.engine import (
     Tally,
     classify,
     kind_of,
+    metric_subject_scope,
     order,
     order_prefix,
     rank,
@@ -159,16 +160,20 @@ def _bundles(index: DatasetIndex, chosen: list[Group] | None) -> dict[Bundle, li
     from kzhealth import relations  # noqa: PLC0415 - only when a bundle may be compared
 
     roots: dict[str, str] = {}
+
+    def bundle_of(group: Group) -> Bundle:
+        metric, subject, scope = metric_subject_scope(group.text)
+        root = roots.get(metric)
+        if root is None:
+            root = roots[metric] = relations.root_of(metric, index.metrics)
+        return root, subject, scope
+
     bundles: dict[Bundle, list[Group]] = defaultdict(list)
     for group in index.groups:
-        key = group.key
-        root = roots.get(key.metric)
-        if root is None:
-            root = roots[key.metric] = relations.root_of(key.metric, index.metrics)
-        bundles[root, key.subject, key.scope].append(group)
+        bundles[bundle_of(group)].append(group)
     if chosen is None:
         return bundles
-    wanted = {(roots[g.key.metric], g.key.subject, g.key.scope) for g in chosen}
+    wanted = {bundle_of(g) for g in chosen}
     return {name: members for name, members in bundles.items() if name in wanted}
 
 
@@ -505,7 +510,9 @@ def build(
     topic and subject, and ``source`` needs a member from that source's files. A group's stored
     result is used when there is one for its signature (and the choice of ``drafts``);
     otherwise the group is compared and its result stored."""
-    groups = [g for g in index.groups if chosen.matches_group(g.key, index.metrics)]
+    groups = index.groups
+    if not chosen.keeps_every_group:
+        groups = [g for g in groups if chosen.matches_group(g.key, index.metrics)]
     if chosen.source:
         files = [f for f in index.files if f.source == chosen.source]
         texts = {text for f in files for text in f.texts() if text}

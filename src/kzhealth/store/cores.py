@@ -116,10 +116,13 @@ class Ahead(Generic[T, R]):
         self._child = (pid, reading)
 
     def take(self, numbers: Sequence[int]) -> list[R] | None:
-        """The results for these item numbers, in their order; None unless the child was
-        started with every one of them and sent back every result."""
+        """The results for these item numbers, in their order (waiting for the child unless
+        there are none); None unless the child was started with every one of them and sent
+        back every result."""
         if self._child is None or not set(numbers) <= self.items.keys():
             return None
+        if not numbers:
+            return []
         pid, reading = self._child
         self._child = None
         try:

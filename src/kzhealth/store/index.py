@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kzhealth import __version__
-from kzhealth.engine import GroupKey, key_metric, parse_key
+from kzhealth.engine import GroupKey, is_key, key_metric, parse_key
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes, read_file
 from kzhealth.loader import (
@@ -149,11 +149,20 @@ def _whole_file_index(
 class Group:
     """Comparable claims: their key, signature, and (file, position) of each in order."""
 
-    key: GroupKey
     text: str  # engine.key_text(key)
     signature: str
     packed: str  # its members (file, position), in the dataset's order: see _pack
     members: list[tuple[int, int]] | None = None  # when merged in this run: unpacked already
+    _key: GroupKey | None = None
+
+    @property
+    def key(self) -> GroupKey:
+        """Its key, read from its text when first asked for (``_groups`` checked the text)."""
+        key = self._key
+        if key is None:
+            key = self._key = parse_key(self.text)
+            assert key is not None, "a group is made only of a key parse_key reads"
+        return key
 
     @property
     def size(self) -> int:
@@ -474,14 +483,12 @@ def _touched(
 def _groups(merged: _Merged) -> list[Group] | None:
     """The groups, single claims too (a relation may link them: ``kzhealth.relations``); None
     when a key is not one kzhealth writes."""
-    groups = []
-    for text, packed, signature in zip(merged.texts, merged.packed, merged.signatures, strict=True):
-        if signature:
-            key = parse_key(text)
-            if key is None:
-                return None
-            groups.append(Group(key, text, signature, packed, merged.unpacked.get(text)))
-    return groups
+    rows = zip(merged.texts, merged.packed, merged.signatures, strict=True)
+    kept = [(text, packed, signature) for text, packed, signature in rows if signature]
+    if not all(map(is_key, [text for text, _, _ in kept])):
+        return None
+    unpacked = merged.unpacked
+    return [Group(text, signed, packed, unpacked.get(text)) for text, packed, signed in kept]
 
 
 # --- the snapshot ----------------------------------------------------------------------------
@@ -693,18 +700,21 @@ def _indexes(
     read: list[ToParse],
     snapshot: _Snapshot | None,
     progress: Progress | None = None,
-    ahead: Ahead[tuple[Path, str, bytes], Parsed] | None = None,
+    early: _Early | None = None,
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
-    entry, else read whole: by ``ahead`` when it parsed every such file); the snapshot's
-    indexes; and which files are not as in it. ``progress`` is told of each file read whole."""
+    entry, else read whole: by ``early``'s child when it parsed every such file); the
+    snapshot's indexes; and which files are not as in it. ``progress`` is told of each file
+    read whole."""
     old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
         if snapshot is not None else [None] * len(read)  # fmt: skip
     files = [
         o if o is not None and o.digest == r[3] else None for o, r in zip(old, read, strict=True)
     ]
     missing = [n for n, f in enumerate(files) if f is None]
-    stored = _stored_indexes(cache, read, missing)
+    known = early.stored if early is not None else {}
+    stored = _stored_indexes(cache, read, [n for n in missing if n not in known])
+    stored.update(known)
     for n in missing:
         files[n] = stored[n]
     unparsed = [n for n in missing if stored[n] is None]
@@ -712,9 +722,9 @@ def _indexes(
         contents = [_contents(read[n]) for n in unparsed]
         # Parsed on every core (store.cores): each file comes back as what the cache stores.
         items = [(path, display, raw) for path, display, raw, _ in contents]
-        early = ahead.take(unparsed) if ahead is not None else None
+        taken = early.ahead.take(unparsed) if early is not None else None
         with contextlib.closing(mapped(parsed, items)) as computed:  # closed: children stop
-            results = iter(early) if early is not None else computed
+            results = iter(taken) if taken is not None else computed
             for done, (n, (path, display, raw, digest), result) in enumerate(
                 zip(unparsed, contents, results, strict=True), 1
             ):
@@ -732,13 +742,27 @@ def _indexes(
     return ready, (olds if len(olds) == len(read) else None), missing
 
 
-def _ahead(read: list[ToParse]) -> Ahead[tuple[Path, str, bytes], Parsed]:
-    """The files read whole (not known by their stamp: edited, most likely), parsed in a child
-    while this process reads the rest, when they are a few (many are parsed on every core)."""
-    fresh = {
-        n: (path, display, raw) for n, (path, display, raw, _) in enumerate(read) if raw is not None
-    }
-    return Ahead(parsed, fresh, start=len(fresh) <= SPREAD_FROM)
+@dataclass
+class _Early:
+    """What is known early of the files ``_read`` read whole (not known by their stamp: edited,
+    most likely), when they are a few (many are parsed on every core): the indexes the cache
+    holds of them, and the others parsed in a child while this process reads the rest."""
+
+    stored: dict[int, FileIndex | None]
+    ahead: Ahead[tuple[Path, str, bytes], Parsed]
+
+    @staticmethod
+    def of(cache: Cache | None, read: list[ToParse]) -> _Early:
+        fresh = [n for n, (_, _, raw, _) in enumerate(read) if raw is not None]
+        if len(fresh) > SPREAD_FROM:
+            return _Early({}, Ahead(parsed, {}, start=False))
+        stored = _stored_indexes(cache, read, fresh)
+        todo = {n: (path, display, raw) for n, (path, display, raw, _) in enumerate(read)
+                if raw is not None and n in stored and stored[n] is None}  # fmt: skip
+        return _Early(stored, Ahead(parsed, todo))
+
+    def close(self) -> None:
+        self.ahead.close()
 
 
 def _stored_indexes(
@@ -792,12 +816,12 @@ def load_index(
     got = _read(root, shown, cache, stamps)
     read = got.items
     names = [path.name for path, *_ in read]
-    with contextlib.closing(_ahead(read)) as ahead:
+    with contextlib.closing(_Early.of(cache, read)) as early:
         # Files added, removed or renamed: the snapshot is not used; groups are merged afresh.
         snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
         del stamps  # and with it the snapshot's body, parsed now
         tables = load_tables(root, shown, cached_files(cache), problems)
-        files, old, edited = _indexes(root, cache, read, snapshot, progress, ahead)
+        files, old, edited = _indexes(root, cache, read, snapshot, progress, early)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
     _check(root, cache, files, tables.sources, tables.metrics)
