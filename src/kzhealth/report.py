@@ -96,12 +96,11 @@ def _related(
     bundle of groups that holds one of the ``chosen`` groups.
 
     The folder's relations are stored in shards (``_Related``). An unchanged folder takes them
-    all at once. Otherwise a shard whose groups are unchanged is taken as it is, and in the
+    all at once. Otherwise a shard whose groups are those stored is taken as it is, and in the
     others each bundle whose groups' signatures are those stored is taken; the rest are
     compared again, and the shards that changed are stored again."""
     if not index.groups:
         return []
-    metrics = index.metrics
     every = len(chosen) == len(index.groups)
     folder = _Related.key(index, drafts)
     every_signature = ",".join([g.signature for g in index.groups]) if every else ""
@@ -109,36 +108,59 @@ def _related(
     stored = _Related.read(cache, folder)
     if every and stored.complete and stored.whole == whole:  # unchanged since stored
         return stored.pieces()
-    bundles = _bundles(index, None if every else chosen)
-    by_shard: dict[int, dict[Bundle, str]] = defaultdict(dict)  # bundle: its groups' signatures
-    for name, members in bundles.items():
-        by_shard[_shard_of(name)][name] = ",".join([g.signature for g in members])
+    bundle_of = _namer(index.metrics)
     found = _Related(whole)
-    relates = _relating(metrics)
+    todo: dict[int, dict[Bundle, list[Group]]] = defaultdict(lambda: defaultdict(list))
+    if every:
+        members = stored.stored_members()
+        for number, groups in _by_shard(index.groups, members, bundle_of).items():
+            found.members[number] = signatures = [g.signature for g in groups]
+            before = stored.shards.get(number)
+            if before is not None and signatures == members.get(number):
+                found.shards[number] = before
+                continue
+            for group in groups:
+                todo[number][bundle_of(group)].append(group)
+    else:
+        wanted = {bundle_of(g) for g in chosen}
+        for group in index.groups:
+            name = bundle_of(group)
+            if name in wanted:
+                todo[_shard_of(name)][name].append(group)
+    _compare(index, drafts, stored, todo, found)
+    if every and cache is not None:
+        found.write(cache, folder, stored)
+    return found.pieces()
+
+
+def _compare(
+    index: DatasetIndex,
+    drafts: bool,
+    stored: _Related,
+    todo: dict[int, dict[Bundle, list[Group]]],
+    found: _Related,
+) -> None:
+    """Each shard of ``todo`` into ``found``: a bundle whose groups' signatures are those
+    stored is taken from ``stored``; the others that may relate are compared."""
+    relates = _relating(index.metrics)
     kept: dict[int, dict[Bundle, tuple[str, list[Piece]]]] = {}  # the shards made again
     hashes: dict[int, str] = {}
-    todo: list[tuple[int, Bundle, str]] = []  # to compare
-    for number, lines in by_shard.items():
-        signed = _Shard.signed_of(lines)
+    jobs: list[tuple[int, Bundle, str, list[Group]]] = []  # to compare
+    for number, bundles in todo.items():
+        lines = {name: ",".join([g.signature for g in groups]) for name, groups in bundles.items()}
+        hashes[number] = _Shard.signed_of(lines)
         before = stored.shards.get(number)
-        if every and before is not None and before.signed == signed:
-            found.shards[number] = before
-            continue
         known = before.bundles() if before is not None else {}
         taken = kept[number] = {}
-        hashes[number] = signed
         for name, signatures in lines.items():
             line = known.get(name)
             if line is not None and line[0] == signatures:
                 taken[name] = line
-                continue
-            if relates([g.key for g in bundles[name]]):
+            elif relates([g.key for g in bundles[name]]):
                 taken[name] = (signatures, [])  # its place in the shard, filled in below
-                todo.append((number, name, signatures))
-    jobs = [bundles[name] for _, name, _ in todo]
-    for (number, name, signatures), sent in zip(
-        todo, _spread(_bundle_result, index, jobs, drafts), strict=True
-    ):
+                jobs.append((number, name, signatures, bundles[name]))
+    results = _spread(_bundle_result, index, [groups for *_, groups in jobs], drafts)
+    for (number, name, signatures, _), sent in zip(jobs, results, strict=True):
         view, at, pieces = memoryview(b"".join(piece for _, _, piece in sent)), 0, []
         for place, kind, piece in sent:
             pieces.append((place, ConflictKind(kind), view[at : at + len(piece)]))
@@ -146,18 +168,14 @@ def _related(
         kept[number][name] = (signatures, pieces)
     for number, taken in kept.items():
         found.shards[number] = _Shard.of(hashes[number], taken)
-    if every and cache is not None:
-        found.write(cache, folder, stored)
-    return found.pieces()
 
 
 Bundle = tuple[str, str, str]  # relations.bundle_key: a metric's root, a subject, a scope
 
 
-def _bundles(index: DatasetIndex, chosen: list[Group] | None) -> dict[Bundle, list[Group]]:
-    """The folder's groups by bundle (``relations.bundle_key``), in the folder's order; only
-    the bundles that hold one of the ``chosen`` groups unless None."""
-    from kzhealth import relations  # noqa: PLC0415 - only when a bundle may be compared
+def _namer(metrics: dict[str, Metric]) -> Callable[[Group], Bundle]:
+    """A group's bundle (``relations.bundle_key``), from its key's text."""
+    from kzhealth.relations import root_of  # noqa: PLC0415 - only when a bundle may be compared
 
     roots: dict[str, str] = {}
 
@@ -165,16 +183,26 @@ def _bundles(index: DatasetIndex, chosen: list[Group] | None) -> dict[Bundle, li
         metric, subject, scope = metric_subject_scope(group.text)
         root = roots.get(metric)
         if root is None:
-            root = roots[metric] = relations.root_of(metric, index.metrics)
+            root = roots[metric] = root_of(metric, metrics)
         return root, subject, scope
 
-    bundles: dict[Bundle, list[Group]] = defaultdict(list)
-    for group in index.groups:
-        bundles[bundle_of(group)].append(group)
-    if chosen is None:
-        return bundles
-    wanted = {bundle_of(g) for g in chosen}
-    return {name: members for name, members in bundles.items() if name in wanted}
+    return bundle_of
+
+
+def _by_shard(
+    groups: list[Group], members: dict[int, list[str]], bundle_of: Callable[[Group], Bundle]
+) -> dict[int, list[Group]]:
+    """The groups by shard, in the folder's order: a group stored before is in the shard it
+    was stored in (``members``: its signature names its key, so its bundle); another, where its
+    bundle's name falls (``_shard_of``)."""
+    where = {signature: n for n, signatures in members.items() for signature in signatures}
+    shards: dict[int, list[Group]] = defaultdict(list)
+    for group in groups:
+        number = where.get(group.signature)
+        if number is None:
+            number = _shard_of(bundle_of(group))
+        shards[number].append(group)
+    return shards
 
 
 def _relating(metrics: dict[str, Metric]) -> Callable[[list[GroupKey]], bool]:
@@ -313,17 +341,21 @@ class _Shard:
 
 class _Related:
     """A folder's stored relations: the hash of every group's signature they were found for
-    (``whole``; empty when not known), and their shards (``_Shard``) by number.
+    (``whole``; empty when not known), their shards (``_Shard``) by number, and the signatures
+    of each shard's groups in the folder's order (``members``).
 
     Stored as group results are (``Cache.put_group``): a manifest, under a hash of the folder's
-    location, the choice of drafts and what the metrics declare (``part_of``), holding the whole
-    hash and every shard's hash (empty for a shard with no bundle); and each shard under the
-    manifest's key and its own hash. An unchanged folder reads the conflicts alone."""
+    location, the choice of drafts and what the metrics declare (``part_of``), whose header
+    holds the whole hash and every shard's hash (empty for a shard with no bundle), and whose
+    body each shard's members (a line each, "," between); and each shard under the manifest's
+    key and its own hash. An unchanged folder reads the conflicts alone."""
 
-    def __init__(self, whole: str = "", complete: bool = False) -> None:
+    def __init__(self, whole: str = "", listed: memoryview | None = None) -> None:
         self.whole = whole
         self.shards: dict[int, _Shard] = {}
-        self.complete = complete  # every shard the manifest names was read
+        self.complete = False  # every shard the manifest names was read
+        self.listed = listed  # the members as stored, read when asked for
+        self.members: dict[int, list[str]] = {}
 
     @staticmethod
     def key(index: DatasetIndex, drafts: bool) -> str:
@@ -350,7 +382,7 @@ class _Related:
             return _Related()
         keys = {n: _Related._shard_key(folder, h) for n, h in enumerate(hashes) if h}
         rows = cache.get_groups(list(keys.values()))
-        found = _Related(whole)
+        found = _Related(whole, manifest[1])
         for number, key in keys.items():
             row = rows.get(key)
             shard = _Shard.read(hashes[number], *row) if row is not None else None
@@ -359,18 +391,30 @@ class _Related:
         found.complete = len(found.shards) == len(keys)
         return found
 
+    def stored_members(self) -> dict[int, list[str]]:
+        """Each stored shard's members; none when they are not as written."""
+        if self.listed is None:
+            return {}
+        try:
+            lines = bytes(self.listed).decode("ascii").split("\n")
+        except UnicodeDecodeError:
+            return {}
+        if len(lines) != SHARDS:
+            return {}
+        return {n: line.split(",") for n, line in enumerate(lines) if line}
+
     def pieces(self) -> list[Piece]:
         return [piece for shard in self.shards.values() for piece in shard.pieces]
 
     def write(self, cache: Cache, folder: str, stored: _Related) -> None:
-        """Store the shards not stored as they are, and the manifest when it changed."""
+        """Store the shards not stored as they are, and the manifest."""
         for number, shard in self.shards.items():
             if stored.shards.get(number) is not shard:
                 cache.put_group(self._shard_key(folder, shard.signed), *shard.stored())
         hashes = [self.shards[n].signed if n in self.shards else "" for n in range(SHARDS)]
-        listed = [stored.shards[n].signed if n in stored.shards else "" for n in range(SHARDS)]
-        if (self.whole, hashes) != (stored.whole, listed) or not stored.complete:
-            cache.put_group(folder, f"{self.whole};{','.join(hashes)}", b"")
+        members = [",".join(self.members.get(n, ())) for n in range(SHARDS)]
+        head = f"{self.whole};{','.join(hashes)}"
+        cache.put_group(folder, head, "\n".join(members).encode("ascii"))
 
 
 def _decode(key: GroupKey, head: str, body: memoryview) -> list[Piece] | None:
