@@ -318,3 +318,22 @@ def test_the_console_script_runs_the_named_command_as_the_app_does(tmp_path: Pat
     typo = subprocess.run([*script, "conflict"], capture_output=True, env=env, check=False)
     assert typo.returncode == 2
     assert "Did you mean 'conflicts'?" in typo.stderr.decode()
+
+
+def test_a_warm_run_imports_no_validation_and_no_child_processes(tmp_path: Path) -> None:
+    """What a warm run of the main command needs, it imports; what only an edit or a cold run
+    needs (the schema and pydantic, forking and pickling, OpenSSL) it does not."""
+    env = {"KZHEALTH_CACHE_DIR": str(tmp_path), "PATH": "", "NO_COLOR": "1"}
+    command = [sys.executable, "-X", "importtime", "-m", "kzhealth", "conflicts"]
+    cold = subprocess.run(command, capture_output=True, env=env, check=True)
+    warm = subprocess.run(command, capture_output=True, env=env, check=True)
+    assert warm.stdout == cold.stdout
+
+    def imported(stderr: bytes) -> set[str]:
+        lines = stderr.decode().splitlines()
+        return {line.split("|")[-1].strip() for line in lines if line.startswith("import time:")}
+
+    assert "kzhealth.schema" in imported(cold.stderr)
+    unneeded = {"kzhealth.schema", "pydantic", "pickle", "multiprocessing", "concurrent.futures"}
+    unneeded |= {"hashlib", "_hashlib"}  # OpenSSL, for large inputs only (kzhealth.digests)
+    assert imported(warm.stderr) & unneeded == set()

@@ -16,7 +16,7 @@ SRC = Path(__file__).parents[1] / "src" / "kzhealth"
 
 # Lowest first.
 LAYERS = [
-    ["errors", "periods", "ranges", "units", "files", "output", "paths", "__init__"],
+    ["errors", "periods", "ranges", "units", "files", "output", "paths", "digests", "__init__"],
     ["model"],
     ["yamlsource", "engine", "figures"],
     ["wording", "extract", "relations"],

@@ -4,6 +4,7 @@ the edits, the conflicts report from the cache is the report computed from scrat
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import claim, metric, report_json, source, write_dataset
+from kzhealth import digests
 from kzhealth.engine import is_key, parse_key
 from kzhealth.errors import DataError
 from kzhealth.loader import load_dataset
@@ -296,3 +298,16 @@ keys = st.tuples(
 def test_a_text_is_a_key_exactly_when_parse_key_reads_it(text: str) -> None:
     """The snapshot's keys are checked at once (``is_key``), and read as they are needed."""
     assert is_key(text) == (parse_key(text) is not None)
+
+
+@BOUND
+@given(st.binary(max_size=300), st.booleans())
+def test_a_digest_is_sha256_whichever_implementation_makes_it(data: bytes, large: bool) -> None:
+    """CPython's own SHA-256 for small inputs, OpenSSL's for large ones: the same digest."""
+    expected = hashlib.sha256(data).hexdigest()
+    limit = digests.LARGE
+    try:
+        digests.LARGE = 0 if large else limit
+        assert digests.sha256(data) == expected
+    finally:
+        digests.LARGE = limit

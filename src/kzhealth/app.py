@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,21 +22,12 @@ from kzhealth.store.files import cached_files
 
 if TYPE_CHECKING:
     from kzhealth.checker import CheckReport
+    from kzhealth.draft import Drafting
     from kzhealth.engine import ConflictKind
     from kzhealth.listing import Listing
     from kzhealth.report import Report
     from kzhealth.sources import Added, Article
     from kzhealth.store.cache import Cache
-
-
-@dataclass(frozen=True, slots=True)
-class Drafting:
-    """``kzhealth draft``'s result: the claims drafted, those left out, the file's text."""
-
-    source: Source
-    claims: list[Claim]
-    left_out: list[str]
-    text: str
 
 
 class UnknownName(LookupError):
@@ -250,7 +241,7 @@ def draft(root: Path, texts: Path, source_id: str) -> tuple[Dataset, Drafting]:
     )
     text = drafting.claims_text(source, kept, modeline, left_out)
     claims = [item.claim for item in kept if item.claim is not None]
-    return dataset, Drafting(source, claims, left_out, text)
+    return dataset, drafting.Drafting(source, claims, left_out, text)
 
 
 def write_draft(target: Path, text: str, *, force: bool) -> None:

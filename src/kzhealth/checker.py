@@ -14,13 +14,13 @@ claim's figure or by an ``ignored`` entry; each ignored entry matches something.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from kzhealth.digests import sha256
 from kzhealth.errors import Location, Problem, display_path, line_column
 from kzhealth.extract import FIGURE, VAGUE, figures_in
 from kzhealth.figures import Normalised, Token, Written, normalise, plain, read_figure
@@ -81,7 +81,7 @@ def _read_text(path: Path) -> tuple[str | None, str | None, str]:
         raw = path.read_bytes()
     except OSError as exc:
         return None, f"cannot read {path.name}: {exc.strerror}", ""
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = sha256(raw)
     try:
         return raw.decode("utf-8-sig"), None, digest
     except UnicodeDecodeError:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -191,6 +190,8 @@ def write_layout(layout: Layout, *, pager: bool) -> None:
 
 def _pager() -> list[str] | None:
     """The pager's command line, or None for none ("" or "cat", as git reads PAGER)."""
+    import shlex  # noqa: PLC0415 - only when a pager may be run
+
     name = os.environ.get("KZHEALTH_PAGER", os.environ.get("PAGER", "less"))
     words = shlex.split(name)
     return words if words and words != ["cat"] else None

@@ -27,6 +27,16 @@ from kzhealth.wording import FALL, said_direction
 
 
 @dataclass(frozen=True, slots=True)
+class Drafting:
+    """``kzhealth draft``'s result: the claims drafted, those left out, the file's text."""
+
+    source: Source
+    claims: list[Claim]
+    left_out: list[str]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Sentence:
     start: int
     end: int

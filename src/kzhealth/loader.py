@@ -333,7 +333,7 @@ def _wholes(loaded: LoadedFile) -> list[Problem]:
     return problems
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class FolderTables:
     """sources.yaml and metrics.yaml (None where the file failed), and where each source is."""
 

@@ -269,7 +269,7 @@ def _shard_of(name: Bundle) -> int:
     return xxh3_64_intdigest("\x1e".join(name).encode()) % SHARDS
 
 
-@dataclass(slots=True)
+@dataclass(repr=False, eq=False)
 class _Shard:
     """The bundles of a folder that fall in one shard (``_shard_of``) and may relate: a hash of
     every bundle's name and members' signatures in the shard (``signed_of``), each bundle's

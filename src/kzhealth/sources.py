@@ -7,13 +7,13 @@ were, and the whole new file is validated before it replaces the old one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kzhealth.digests import sha256
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes
 
@@ -102,7 +102,7 @@ def add_source(
     shown = display_path(file)
     raw = article.text
     metadata = {**article.metadata, **{k: v for k, v in metadata.items() if v}}
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = sha256(raw)
     sources_path = claims / "sources.yaml"
     where = Location(display_path(sources_path))
     current = sources_path.read_text("utf-8")

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import os
 import shutil
 import sqlite3
@@ -61,6 +60,7 @@ from typing import Any
 from xxhash import xxh3_64_hexdigest, xxh3_64_intdigest
 
 from kzhealth import __version__
+from kzhealth.digests import sha256
 
 FORMAT = 20
 DATABASE = f"kzhealth-cache-v{FORMAT}.sqlite3"
@@ -106,12 +106,12 @@ _HEADER = (
 
 def _header(kind: str, digest: str, body: bytes) -> str:
     """The header ``put_encoded`` writes for this body, and the only one ``get_many`` accepts."""
-    return _HEADER % (digest, FORMAT, kind, __version__, hashlib.sha256(body).hexdigest())
+    return _HEADER % (digest, FORMAT, kind, __version__, sha256(body))
 
 
 def _key(kind: str, digest: str) -> str:
     """An entry's key: a hash of what its header names (format, version, kind, file)."""
-    return hashlib.sha256(f"{FORMAT}\n{__version__}\n{kind}\n{digest}".encode()).hexdigest()
+    return sha256(f"{FORMAT}\n{__version__}\n{kind}\n{digest}".encode())
 
 
 def body_checksum(body: bytes) -> str:
@@ -138,7 +138,7 @@ KEY_SIZE = 32  # hex digits of a content key: 128 bits, ample for a cache's few 
 def content_key(data: bytes) -> str:
     """A content key (a claim's record, a group's inputs): a hash of kzhealth's version, the
     format and the content."""
-    return hashlib.sha256(SALT + data).hexdigest()[:KEY_SIZE]
+    return sha256(SALT + data)[:KEY_SIZE]
 
 
 def unpack(body: bytes) -> Any:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import signal
 import sys
 from collections.abc import Callable, Generator, Sequence
@@ -92,6 +91,8 @@ class Ahead(Generic[T, R]):
         self._child: tuple[int, int] | None = None  # its process id, and the pipe from it
         if not (start and items and cores() > 1 and sys.platform == "linux"):
             return
+        import pickle  # noqa: PLC0415 - only when a child is forked
+
         try:
             reading, writing = os.pipe()
         except OSError:
@@ -123,6 +124,8 @@ class Ahead(Generic[T, R]):
             return None
         if not numbers:
             return []
+        import pickle  # noqa: PLC0415 - imported when the child was forked
+
         pid, reading = self._child
         self._child = None
         try:

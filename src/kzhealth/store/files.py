@@ -8,10 +8,10 @@ imports this: the loader sees it as a ``loader.FileCache``.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
+from kzhealth.digests import sha256
 from kzhealth.engine import claim_key_text
 from kzhealth.errors import DataError, Problem
 from kzhealth.loader import LoadedFile, parse_file
@@ -26,7 +26,7 @@ class CachedFiles:
         self.cache = cache
 
     def file(self, path: Path, display: str, kind: str, raw: bytes) -> LoadedFile:
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = sha256(raw)
         return load_bytes(path, display, kind, self.cache, raw, digest)[0]
 
     def close(self, claim_files: int) -> None:

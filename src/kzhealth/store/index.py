@@ -26,7 +26,6 @@ run on every file's index on every run. When anything is wrong, the folder is lo
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import time
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kzhealth import __version__
+from kzhealth.digests import sha256
 from kzhealth.engine import GroupKey, is_key, key_metric, parse_key
 from kzhealth.errors import DataError, Location, Problem, display_path
 from kzhealth.files import read_bytes, read_file
@@ -181,7 +181,7 @@ def _unpack(packed: str) -> list[tuple[int, int]]:
     return members
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class DatasetIndex:
     """A claims folder whose cross-file checks pass, as indexes and groups of two or more
     comparable claims; claims themselves are read only for the groups that need them."""
@@ -335,7 +335,7 @@ def _signed(rows: list[Any] | None, index: FileIndex, position: int) -> bytes | 
 
 
 def _records_key(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sha256(text.encode())
 
 
 def _claim(record: bytes) -> Claim | None:
@@ -400,7 +400,7 @@ def _members_by_text(
     return by_text
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class _Merged:
     """Every group key in the folder (single claims too: an edit may add a second member), its
     members packed, and the signature of each group ("" for a key no claim has any more)."""
@@ -497,7 +497,7 @@ def _groups(merged: _Merged) -> list[Group] | None:
 def _snapshot_key(root: Path) -> str:
     """The folder's snapshot's key: the hash of its absolute path's bytes (a name may hold bytes
     that are not UTF-8; SQLite keys are text)."""
-    return hashlib.sha256(os.fsencode(root.resolve())).hexdigest()
+    return sha256(os.fsencode(root.resolve()))
 
 
 _FIELD = "\x1d"  # between a snapshot's fields: JSON would take four times longer to read
@@ -536,7 +536,7 @@ def _write_snapshot(
     cache.put_snapshot(_snapshot_key(root), text.encode("utf-8", "surrogateescape"))
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class _Stamps:
     """A folder's snapshot as first read: each file's name, stamp (or "") and sha256 - what
     ``_read`` needs - and the rest of it unread (``_snapshot``)."""
@@ -547,7 +547,7 @@ class _Stamps:
     rest: memoryview
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class _Snapshot:
     files: list[list[str]]  # FileIndex fields, checked when used
     details: list[str]
@@ -637,7 +637,7 @@ def _status_in(root: Path) -> Iterator[Callable[[str], os.stat_result | None]]:
             os.close(folder)
 
 
-@dataclass
+@dataclass(repr=False, eq=False)
 class _Read:
     """The claims files as ``_read`` found them."""
 
@@ -674,7 +674,7 @@ def _read(root: Path, shown: str, cache: Cache | None, snapshot: _Stamps | None)
                     found.stamps.append(recorded[0])
                     continue
                 raw, info = read_file(path, display(name))
-                digest = hashlib.sha256(raw).hexdigest()
+                digest = sha256(raw)
                 found.items.append((path, display(name), raw, digest))
                 stamp = _stamp(info) if max(info.st_mtime_ns, info.st_ctime_ns) < settled else ""
                 found.stamps.append(stamp)
@@ -690,7 +690,7 @@ def _contents(item: ToParse) -> tuple[Path, str, bytes, str]:
     path, display, raw, digest = item
     if raw is None:
         raw = read_bytes(path, display)
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = sha256(raw)
     return path, display, raw, digest
 
 
@@ -700,19 +700,20 @@ def _indexes(
     read: list[ToParse],
     snapshot: _Snapshot | None,
     progress: Progress | None = None,
-    early: _Early | None = None,
+    known: dict[int, FileIndex | None] | None = None,
+    ahead: Ahead[tuple[Path, str, bytes], Parsed] | None = None,
 ) -> tuple[list[FileIndex], list[FileIndex] | None, list[int]]:
     """Every file's index (from the snapshot where the file is as it was, else from its cache
-    entry, else read whole: by ``early``'s child when it parsed every such file); the
-    snapshot's indexes; and which files are not as in it. ``progress`` is told of each file
-    read whole."""
+    entry - ``known`` holds those looked up already - else read whole: by ``ahead`` when it
+    parsed every such file); the snapshot's indexes; and which files are not as in it.
+    ``progress`` is told of each file read whole."""
     old = [_file_index(v, p, d) for (p, d, _, _), v in zip(read, snapshot.files, strict=True)] \
         if snapshot is not None else [None] * len(read)  # fmt: skip
     files = [
         o if o is not None and o.digest == r[3] else None for o, r in zip(old, read, strict=True)
     ]
     missing = [n for n, f in enumerate(files) if f is None]
-    known = early.stored if early is not None else {}
+    known = known or {}
     stored = _stored_indexes(cache, read, [n for n in missing if n not in known])
     stored.update(known)
     for n in missing:
@@ -722,7 +723,7 @@ def _indexes(
         contents = [_contents(read[n]) for n in unparsed]
         # Parsed on every core (store.cores): each file comes back as what the cache stores.
         items = [(path, display, raw) for path, display, raw, _ in contents]
-        taken = early.ahead.take(unparsed) if early is not None else None
+        taken = ahead.take(unparsed) if ahead is not None else None
         with contextlib.closing(mapped(parsed, items)) as computed:  # closed: children stop
             results = iter(taken) if taken is not None else computed
             for done, (n, (path, display, raw, digest), result) in enumerate(
@@ -742,27 +743,19 @@ def _indexes(
     return ready, (olds if len(olds) == len(read) else None), missing
 
 
-@dataclass
-class _Early:
+def _early(
+    cache: Cache | None, read: list[ToParse]
+) -> tuple[dict[int, FileIndex | None], Ahead[tuple[Path, str, bytes], Parsed]]:
     """What is known early of the files ``_read`` read whole (not known by their stamp: edited,
     most likely), when they are a few (many are parsed on every core): the indexes the cache
     holds of them, and the others parsed in a child while this process reads the rest."""
-
-    stored: dict[int, FileIndex | None]
-    ahead: Ahead[tuple[Path, str, bytes], Parsed]
-
-    @staticmethod
-    def of(cache: Cache | None, read: list[ToParse]) -> _Early:
-        fresh = [n for n, (_, _, raw, _) in enumerate(read) if raw is not None]
-        if len(fresh) > SPREAD_FROM:
-            return _Early({}, Ahead(parsed, {}, start=False))
-        stored = _stored_indexes(cache, read, fresh)
-        todo = {n: (path, display, raw) for n, (path, display, raw, _) in enumerate(read)
-                if raw is not None and n in stored and stored[n] is None}  # fmt: skip
-        return _Early(stored, Ahead(parsed, todo))
-
-    def close(self) -> None:
-        self.ahead.close()
+    fresh = [n for n, (_, _, raw, _) in enumerate(read) if raw is not None]
+    if len(fresh) > SPREAD_FROM:
+        return {}, Ahead(parsed, {}, start=False)
+    stored = _stored_indexes(cache, read, fresh)
+    todo = {n: (path, display, raw) for n, (path, display, raw, _) in enumerate(read)
+            if raw is not None and n in stored and stored[n] is None}  # fmt: skip
+    return stored, Ahead(parsed, todo)
 
 
 def _stored_indexes(
@@ -816,12 +809,13 @@ def load_index(
     got = _read(root, shown, cache, stamps)
     read = got.items
     names = [path.name for path, *_ in read]
-    with contextlib.closing(_Early.of(cache, read)) as early:
+    known, ahead = _early(cache, read)
+    with contextlib.closing(ahead):
         # Files added, removed or renamed: the snapshot is not used; groups are merged afresh.
         snapshot = _snapshot(stamps) if stamps is not None and stamps.names == names else None
         del stamps  # and with it the snapshot's body, parsed now
         tables = load_tables(root, shown, cached_files(cache), problems)
-        files, old, edited = _indexes(root, cache, read, snapshot, progress, early)
+        files, old, edited = _indexes(root, cache, read, snapshot, progress, known, ahead)
     if problems:
         raise _unreadable(root, cache, DataError(problems))
     _check(root, cache, files, tables.sources, tables.metrics)
