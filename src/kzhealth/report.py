@@ -350,12 +350,12 @@ class _Related:
     body each shard's members (a line each, "," between); and each shard under the manifest's
     key and its own hash. An unchanged folder reads the conflicts alone."""
 
-    def __init__(self, whole: str = "", listed: memoryview | None = None) -> None:
+    def __init__(self, whole: str = "", members_body: memoryview | None = None) -> None:
         self.whole = whole
         self.shards: dict[int, _Shard] = {}
         self.complete = False  # every shard the manifest names was read
-        self.listed = listed  # the members as stored, read when asked for
         self.members: dict[int, list[str]] = {}
+        self._members_body = members_body  # the manifest's body: read by stored_members
 
     @staticmethod
     def key(index: DatasetIndex, drafts: bool) -> str:
@@ -393,10 +393,10 @@ class _Related:
 
     def stored_members(self) -> dict[int, list[str]]:
         """Each stored shard's members; none when they are not as written."""
-        if self.listed is None:
+        if self._members_body is None:
             return {}
         try:
-            lines = bytes(self.listed).decode("ascii").split("\n")
+            lines = bytes(self._members_body).decode("ascii").split("\n")
         except UnicodeDecodeError:
             return {}
         if len(lines) != SHARDS:
