@@ -555,15 +555,16 @@ def order(severity: Severity, kind: ConflictKind, key: GroupKey, first: str) -> 
     strings sort in a fraction of the time of as many tuples: severity and kind as a digit each,
     then the texts, each after a NUL (which no slug holds, and which sorts before every
     character, so a shorter text sorts before a longer one it begins)."""
-    return rank(severity, kind) + order_prefix(key) + first
+    return rank(severity, kind) + order_prefix(key.metric, key.subject) + first
 
 
 def rank(severity: Severity, kind: ConflictKind) -> str:
     return f"{9 - severity}{_KIND_ORDER[kind]}"
 
 
-def order_prefix(key: GroupKey) -> str:
-    return f"\0{key.metric}\0{key.subject}\0"
+def order_prefix(metric: str, subject: str) -> str:
+    """What ``order`` puts between a conflict's rank and its first claim's id."""
+    return f"\0{metric}\0{subject}\0"
 
 
 def in_order(conflicts: list[Conflict]) -> list[Conflict]:

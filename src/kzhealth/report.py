@@ -417,11 +417,12 @@ class _Related:
         cache.put_group(folder, head, "\n".join(members).encode("ascii"))
 
 
-def _decode(key: GroupKey, head: str, body: memoryview) -> list[Piece] | None:
+def _decode(group: Group, head: str, body: memoryview) -> list[Piece] | None:
     """A stored group result as pieces, or None when it is not what ``_encode`` writes."""
     pieces = []
     at = 0
-    prefix = order_prefix(key)
+    metric, subject, _ = metric_subject_scope(group.text)
+    prefix = order_prefix(metric, subject)
     try:
         for item in head.split(";") if head else ():
             severity, name, first, size = item.split(" ")
@@ -570,7 +571,7 @@ def build(
     todo: list[tuple[Group, str]] = []
     for group, signature in zip(groups, signed, strict=True):
         result = stored.get(signature)
-        pieces = _decode(group.key, *result) if result is not None else None
+        pieces = _decode(group, *result) if result is not None else None
         if pieces is None:
             todo.append((group, signature))
         else:
@@ -580,7 +581,7 @@ def build(
     ):
         if cache is not None:
             cache.put_group(signature, head, body)
-        pieces = _decode(group.key, head, memoryview(body))
+        pieces = _decode(group, head, memoryview(body))
         assert pieces is not None, "a result just encoded decodes"
         found.extend(pieces)
     found += _related(index, related, drafts, cache)
