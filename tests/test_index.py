@@ -817,6 +817,20 @@ def test_a_file_edited_since_the_last_run_is_parsed_in_a_child_as_the_rest_is_re
     assert edited == same_as_from_scratch(folder, cache_dir)
 
 
+def test_a_filtered_report_after_an_edit_takes_only_unchanged_bundles(
+    folder: Path, tmp_path: Path
+) -> None:
+    """A report of one metric reads its bundles' shards as stored before an edit: the edited
+    claim's bundle is compared again, and the report is the engine's."""
+    cache_dir = tmp_path / "cache"
+    same_as_from_scratch(folder, cache_dir)
+    path = claims_files(folder)[3]
+    edited = next(c for c in load_dataset(folder).claims if c.id == _first_exact(folder, path))
+    _edit_claim(path, edited.id, "qualifier: exact", "qualifier: about")
+    for metric in (edited.metric, "metric_o"):
+        assert same_as_from_scratch(folder, cache_dir, "--metric", metric)[0] in (0, 1)
+
+
 def test_an_edit_compares_again_only_the_bundles_whose_groups_changed(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

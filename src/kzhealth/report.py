@@ -98,38 +98,51 @@ def _related(
     The folder's relations are stored in shards (``_Related``). An unchanged folder takes them
     all at once. Otherwise a shard whose groups are those stored is taken as it is, and in the
     others each bundle whose groups' signatures are those stored is taken; the rest are
-    compared again, and the shards that changed are stored again."""
+    compared again, and the shards that changed are stored again. Some groups only are served
+    by ``_related_to``."""
     if not index.groups:
         return []
     every = len(chosen) == len(index.groups)
     folder = _Related.key(index, drafts)
-    every_signature = ",".join([g.signature for g in index.groups]) if every else ""
-    whole = content_key(f"arithmetic-all\x1e{every_signature}".encode()) if every else ""
+    if not every:
+        return _related_to(index, chosen, drafts, cache, folder)
+    every_signature = ",".join([g.signature for g in index.groups])
+    whole = content_key(f"arithmetic-all\x1e{every_signature}".encode())
     stored = _Related.read(cache, folder)
-    if every and stored.complete and stored.whole == whole:  # unchanged since stored
+    if stored.complete and stored.whole == whole:  # unchanged since stored
         return stored.pieces()
     bundle_of = _namer(index.metrics)
     found = _Related(whole)
     todo: dict[int, dict[Bundle, list[Group]]] = defaultdict(lambda: defaultdict(list))
-    if every:
-        members = stored.stored_members()
-        for number, groups in _by_shard(index.groups, members, bundle_of).items():
-            found.members[number] = signatures = [g.signature for g in groups]
-            before = stored.shards.get(number)
-            if before is not None and signatures == members.get(number):
-                found.shards[number] = before
-                continue
-            for group in groups:
-                todo[number][bundle_of(group)].append(group)
-    else:
-        wanted = {bundle_of(g) for g in chosen}
-        for group in index.groups:
-            name = bundle_of(group)
-            if name in wanted:
-                todo[_shard_of(name)][name].append(group)
+    members = stored.stored_members()
+    for number, groups in _by_shard(index.groups, members, bundle_of).items():
+        found.members[number] = signatures = [g.signature for g in groups]
+        before = stored.shards.get(number)
+        if before is not None and signatures == members.get(number):
+            found.shards[number] = before
+            continue
+        for group in groups:
+            todo[number][bundle_of(group)].append(group)
     _compare(index, drafts, stored, todo, found)
-    if every and cache is not None:
+    if cache is not None:
         found.write(cache, folder, stored)
+    return found.pieces()
+
+
+def _related_to(
+    index: DatasetIndex, chosen: list[Group], drafts: bool, cache: Cache | None, folder: str
+) -> list[Piece]:
+    """``_related`` for some groups only (a filtered report): the bundles that hold one,
+    taken from their shards as stored when their groups are unchanged; nothing is stored."""
+    bundle_of = _namer(index.metrics)
+    wanted = {bundle_of(g) for g in chosen}
+    todo: dict[int, dict[Bundle, list[Group]]] = defaultdict(lambda: defaultdict(list))
+    for group in index.groups:
+        name = bundle_of(group)
+        if name in wanted:
+            todo[_shard_of(name)][name].append(group)
+    found = _Related()
+    _compare(index, drafts, _Related.read(cache, folder, todo.keys()), todo, found)
     return found.pieces()
 
 
@@ -370,9 +383,10 @@ class _Related:
         return content_key(f"arithmetic-shard\x1e{folder}\x1e{signed}".encode())
 
     @staticmethod
-    def read(cache: Cache | None, folder: str) -> _Related:
-        """The folder's stored relations: the shards its manifest names that were found and
-        decode (none without a manifest)."""
+    def read(cache: Cache | None, folder: str, numbers: Collection[int] | None = None) -> _Related:
+        """The folder's stored relations: the shards its manifest names (those of these
+        ``numbers`` only, unless None) that were found and decode; none without a
+        manifest."""
         manifest = cache.get_groups([folder]).get(folder) if cache is not None else None
         if cache is None or manifest is None:
             return _Related()
@@ -381,6 +395,8 @@ class _Related:
         if len(hashes) != SHARDS:
             return _Related()
         keys = {n: _Related._shard_key(folder, h) for n, h in enumerate(hashes) if h}
+        if numbers is not None:
+            keys = {n: key for n, key in keys.items() if n in numbers}
         rows = cache.get_groups(list(keys.values()))
         found = _Related(whole, manifest[1])
         for number, key in keys.items():
