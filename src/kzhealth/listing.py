@@ -40,6 +40,9 @@ class Listing(Sequence[Claim]):
                 self._metrics.update(claims[p].metric for p in kept)
                 if kept:
                     self._read[f] = claims
+            elif chosen.keeps_every_group:  # no key decides: no key is read
+                kept = list(range(len(texts)))
+                self._metrics.update(map(key_metric, texts))
             else:
                 kept = []
                 for p, text in enumerate(texts):
